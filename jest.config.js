@@ -1,0 +1,15 @@
+// Jest runs the TypeScript sources directly as ESM (ts-jest, transpile only: `npm test` type-checks
+// the whole tree with tsc first, so per-file type checking here would only cost time).
+/** @type {import('jest').Config} */
+export default {
+  testEnvironment: 'node',
+  extensionsToTreatAsEsm: ['.ts'],
+  moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
+  transform: {
+    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
+  },
+  testMatch: ['<rootDir>/test/**/*.test.ts'],
+  testTimeout: 30000,
+  // Integration tests open real sockets and start real servers; 2 workers match the 2-core machine.
+  maxWorkers: 2,
+};

@@ -1,0 +1,62 @@
+/**
+ * The contract between front-ends (SMTP proxy, milter, scan CLI) and the verdict engine.
+ *
+ * A front-end opens one FilterSession per client connection and feeds it the SMTP stages in order.
+ * Each stage answers `continue` or a Decision that the front-end translates into protocol text at
+ * its own edge (SMTP replies via core/replies.ts, milter responses via its own table).
+ */
+import type { Action, ClientInfo, Verdict } from './types.js';
+
+/** A decision to stop the command at this stage. */
+export interface StageDecision {
+  readonly action: Exclude<Action, 'accept' | 'tag'>;
+  /** Short reason for the reply text and logs (no protocol codes here). */
+  readonly reason: string;
+  /**
+   * Optional exact reply chosen by a check with protocol meaning (e.g. a rate limit that must be
+   * `421` to close the session). Front-ends fall back to the reply table when absent.
+   */
+  readonly reply?: { readonly code: number; readonly enhanced: string; readonly text: string; readonly close?: boolean };
+}
+
+export type StageResult = { readonly action: 'continue' } | StageDecision;
+
+export const CONTINUE: StageResult = Object.freeze({ action: 'continue' as const });
+
+/** What to do with the message after the data stage. */
+export interface DataResult {
+  readonly verdict: Verdict;
+  /**
+   * Header lines to prepend, each a complete field without the trailing CRLF
+   * (e.g. `X-Spam-Flag: YES`). Trace fields such as Authentication-Results come first.
+   */
+  readonly prependHeaders: readonly string[];
+  /**
+   * Incoming header fields to remove before relaying (e.g. X-Spam-* a sender pre-set, or
+   * Authentication-Results claiming our authserv-id, RFC 8601 §5). `name` is lower-case.
+   */
+  readonly removeHeader: (name: string, value: string) => boolean;
+  /** New Subject value when the tag action rewrites the subject, else undefined. */
+  readonly newSubject?: string;
+}
+
+export interface FilterSession {
+  readonly id: string;
+  connect(client: ClientInfo): Promise<StageResult>;
+  helo(name: string): Promise<StageResult>;
+  /** `from` is '' for the null sender. `args` are ESMTP parameters, upper-cased keys. */
+  mail(from: string, args: Readonly<Record<string, string | boolean>>): Promise<StageResult>;
+  rcpt(to: string): Promise<StageResult>;
+  /** Whole message as received (CRLF, not dot-stuffed). */
+  data(message: Buffer): Promise<DataResult>;
+  /** The downstream's final answer for the message, for history, reputation and logs. */
+  delivered(outcome: { readonly accepted: boolean; readonly code: number; readonly text: string }): void;
+  /** RSET or end of transaction: forget envelope and per-message state. */
+  reset(): void;
+  /** Connection closed. */
+  close(): void;
+}
+
+export interface FilterEngine {
+  open(frontend: 'smtp' | 'milter' | 'scan', sessionId?: string): FilterSession;
+}
