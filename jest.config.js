@@ -1,4 +1,5 @@
-// Jest runs the TypeScript sources directly as ESM (ts-jest, transpile only: `npm test` type-checks
+// Jest runs the TypeScript sources directly as ESM (ts-jest transpiles only, because tsconfig sets
+// isolatedModules; `npm test` type-checks
 // the whole tree with tsc first, so per-file type checking here would only cost time).
 /** @type {import('jest').Config} */
 export default {
@@ -6,7 +7,7 @@ export default {
   extensionsToTreatAsEsm: ['.ts'],
   moduleNameMapper: { '^(\\.{1,2}/.*)\\.js$': '$1' },
   transform: {
-    '^.+\\.ts$': ['ts-jest', { useESM: true, isolatedModules: true, tsconfig: 'tsconfig.json' }],
+    '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
   testTimeout: 30000,
