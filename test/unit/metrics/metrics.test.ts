@@ -9,9 +9,9 @@ describe('metrics', () => {
     const m = createMetrics();
     for (const metric of await m.registry.getMetricsAsJSON()) {
       expect(metric.name).toMatch(/^spamgate_[a-z0-9_]+$/);
-      if (metric.type === 'counter') expect(metric.name).toMatch(/_total$/);
+      if (String(metric.type) === 'counter') expect(metric.name).toMatch(/_total$/);
       else expect(metric.name).not.toMatch(/_total$/);
-      if (metric.type === 'histogram') expect(metric.name).toMatch(/_(seconds|bytes|score)$/);
+      if (String(metric.type) === 'histogram') expect(metric.name).toMatch(/_(seconds|bytes|score)$/);
     }
   });
 
