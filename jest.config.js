@@ -10,6 +10,7 @@ export default {
     '^.+\\.ts$': ['ts-jest', { useESM: true, tsconfig: 'tsconfig.json' }],
   },
   testMatch: ['<rootDir>/test/**/*.test.ts'],
+  setupFiles: ['<rootDir>/test/setup-env.cjs'],
   testTimeout: 30000,
   // Integration tests open real sockets and start real servers; 2 workers match the 2-core machine.
   maxWorkers: 2,

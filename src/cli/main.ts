@@ -4,7 +4,15 @@
  */
 import { Command } from 'commander';
 import { registerCheckConfig } from './check-config.js';
+// Side effect: adds the rule-file / SpamAssassin-import validator to check-config (after check-config.js loads).
+import '../rules/check-config.js';
 import { registerServe } from './serve.js';
+// Side effect: adds the check-registry validator (unknown score overrides, …) to check-config.
+import '../app/registry-check-config.js';
+import { registerScan } from './scan.js';
+import { registerSymbols } from './symbols.js';
+import { registerReputation } from './reputation.js';
+import { registerHistory } from './history.js';
 
 export function buildProgram(): Command {
   const program = new Command('spamgate')
@@ -13,6 +21,10 @@ export function buildProgram(): Command {
     .enablePositionalOptions();
   registerServe(program);
   registerCheckConfig(program);
+  registerScan(program);
+  registerSymbols(program);
+  registerReputation(program);
+  registerHistory(program);
   return program;
 }
 

@@ -21,6 +21,8 @@ const limitsSection = z
     maxRecipients: z.number().int().positive().default(100),
     /** Idle/slow client timeout per command (RFC 5321 §4.5.3.2 says servers wait ≥ 5 min; ISPs use less). */
     socketTimeoutMs: z.number().int().positive().default(120_000),
+    /** SIGTERM: how long in-flight transactions may take to finish before the rest get 421 4.3.2. */
+    drainTimeoutMs: z.number().int().nonnegative().default(30_000),
   })
   .strict()
   .prefault({});
@@ -73,6 +75,11 @@ const rulesSection = z
     spamassassin: z.array(z.string()).default([]),
     /** Reload when a rule file changes (SIGHUP always reloads). */
     watch: z.boolean().default(true),
+    /**
+     * Bytes of each body (decoded text, HTML, raw body) that content rules scan; the rest of a large
+     * message is not scanned (spam payloads sit at the top; regex work stays linear in this cap).
+     */
+    bodyScanBytes: z.number().int().min(1024).max(16 * 1024 * 1024).default(128 * 1024),
   })
   .strict()
   .prefault({});
@@ -89,6 +96,11 @@ export const configSchema = z
       .object({ trusted: z.array(z.string()).default([]), timeoutMs: z.number().int().positive().default(5000) })
       .strict()
       .prefault({}),
+    /**
+     * smtpd_proxy_filter mode: MTAs in front of us (IP addresses) whose XFORWARD we believe; the
+     * client identity they pass (ADDR, NAME, HELO, PORT) then replaces theirs (XFORWARD_README).
+     */
+    upstream: z.object({ xforwardFrom: z.array(z.string()).default([]) }).strict().prefault({}),
     dns: dnsSection,
     redis: redisSection,
     admin: z.object({ listen: hostPort.optional() }).strict().prefault({}),

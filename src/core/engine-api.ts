@@ -5,7 +5,7 @@
  * Each stage answers `continue` or a Decision that the front-end translates into protocol text at
  * its own edge (SMTP replies via core/replies.ts, milter responses via its own table).
  */
-import type { Action, ClientInfo, Verdict } from './types.js';
+import type { Action, ClientInfo, Facts, SessionView, Verdict } from './types.js';
 
 /** A decision to stop the command at this stage. */
 export interface StageDecision {
@@ -59,4 +59,33 @@ export interface FilterSession {
 
 export interface FilterEngine {
   open(frontend: 'smtp' | 'milter' | 'scan', sessionId?: string): FilterSession;
+}
+
+/**
+ * Post-verdict hook (e.g. greylisting): may change the data-stage verdict before tagging.
+ * Registered via the engine's options; run in registration order. A modifier that throws is
+ * logged and skipped (the verdict stands).
+ */
+export interface VerdictModifier {
+  readonly name: string;
+  /** Only called for verdicts with one of these actions (all when absent); greylisting uses ['greylist']. */
+  readonly appliesTo?: readonly Action[];
+  adjust(session: SessionView, verdict: Verdict, facts: Facts): Promise<Verdict>;
+}
+
+/** What finally happened to a transaction's message. */
+export interface TransactionOutcome {
+  readonly accepted: boolean;
+  readonly code: number;
+  readonly text: string;
+}
+
+/**
+ * Called once per transaction that reached a data-stage verdict: after `delivered()` for relayed
+ * mail, or at once when the verdict refuses the message (reject/greylist/tempfail). Used by
+ * reputation and history. Fire-and-forget: errors are logged, never reach the client.
+ */
+export interface TransactionObserver {
+  readonly name: string;
+  onTransaction(session: SessionView, verdict: Verdict, outcome: TransactionOutcome, facts: Facts): Promise<void> | void;
 }

@@ -26,6 +26,8 @@ export const REPLIES = {
   badLineEndings: { code: 550, enhanced: '5.6.0', text: 'Message contains bare CR, bare LF or NUL; refused (RFC 5321 section 2.3.8)' },
   /** Message over limits.maxMessageSize (RFC 1870). */
   tooBig: { code: 552, enhanced: '5.3.4', text: 'Message size exceeds fixed maximum message size' },
+  /** Client or sender on a block list (`policy.blockIps`/`blockSenders`, global or per domain). */
+  policyBlocked: { code: 550, enhanced: '5.7.1', text: 'Rejected by local policy' },
   /** Recipients of another per-domain policy than the transaction's first recipient. */
   otherPolicy: { code: 452, enhanced: '4.5.3', text: 'Recipients of another domain policy, please send them in a separate transaction' },
   /** Rate limit hit. */

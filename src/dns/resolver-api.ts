@@ -16,4 +16,10 @@ export interface DnsResolver {
    * Throws errors with `.code` ENOTFOUND / ENODATA (none), ETIMEOUT, ESERVFAIL, EBUDGET.
    */
   resolve(name: string, type: RRType, opts?: DnsLookupOptions): Promise<unknown[]>;
+  /**
+   * Optional: forget a budget key when its message is done (keys also age out after 10 min idle).
+   * Also throws ECANCELLED (signal aborted) and EREFUSED. A name that cannot exist in the DNS
+   * (empty or > 63-octet label, > 253 octets) is ENOTFOUND without a query.
+   */
+  releaseBudget?(budgetKey: string): void;
 }

@@ -12,6 +12,14 @@ export const dnsSection = z
     maxQueriesPerMessage: z.number().int().positive().default(64),
     /** Entries in the in-process TTL cache. */
     cacheSize: z.number().int().nonnegative().default(50_000),
+    /** Cap on how long any answer is cached, whatever its TTL says. */
+    maxTtlSec: z.number().int().positive().default(86_400),
+    /** Negative (NXDOMAIN/NODATA) caching when the answer carries no SOA (RFC 2308 §5 uses the SOA's). */
+    negativeTtlSec: z.number().int().nonnegative().default(60),
+    /** Cap on negative caching (RFC 2308 §5 suggests 1–3 h as a maximum; lists change fast, so less). */
+    maxNegativeTtlSec: z.number().int().nonnegative().default(900),
+    /** Retry truncated UDP answers over TCP (RFC 7766). */
+    tcpFallback: z.boolean().default(true),
   })
   .strict()
   .prefault({});

@@ -11,7 +11,10 @@ export const redisSection = z
       .strict()
       .optional(),
     /** Key prefix so several deployments can share one Redis. */
-    prefix: z.string().default('sg:'),
+    prefix: z
+      .string()
+      .regex(/^[^{}\s]*$/, 'no braces or spaces: the prefix must not change Redis Cluster hash tags (src/store/keys.ts)')
+      .default('sg:'),
     /** Deadline per command: Redis trouble must not stall mail (fail open, fast). */
     commandTimeoutMs: z.number().int().positive().default(100),
     /** open: a store error becomes a *_UNAVAILABLE symbol; closed: tempfail the transaction. */

@@ -1,0 +1,96 @@
+/**
+ * The one place a FilterEngine is assembled from configuration: shared services (DNS resolver,
+ * stores), every check from `checkFactories`, the check registry (refusing bad symbol/score/
+ * dependency setups at boot, every problem at once) and the engine with its post-verdict hooks.
+ * Used by `serve`, `scan`, `symbols` and `check-config`, so they all see the same engine.
+ */
+import type { Logger } from 'pino';
+import type { LoadedConfig } from '../config/loader.js';
+import { checkFactories } from '../checks/index.js';
+import { rulesHolderFor } from '../checks/data/rules.js';
+import { Engine } from '../core/engine.js';
+import type { TransactionObserver, VerdictModifier } from '../core/engine-api.js';
+import { CheckRegistry, RegistryError } from '../core/registry.js';
+import { PolicyTable } from '../core/policy.js';
+import type { CheckFactory, CheckServices } from '../core/services.js';
+import type { Check } from '../core/types.js';
+import { createDnsResolver } from '../dns/index.js';
+import type { DnsResolver } from '../dns/resolver-api.js';
+import type { Metrics } from '../metrics/metrics.js';
+import { createStores } from '../store/index.js';
+import type { Stores } from '../store/stores-api.js';
+
+export interface EngineDeps {
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** Default: createDnsResolver(config.dns). */
+  readonly dns?: DnsResolver;
+  /** Default: createStores(config.redis) (embedded memory store unless Redis is configured). */
+  readonly stores?: Stores;
+  /** Default: checks/index.ts `checkFactories` (tests pass their own). */
+  readonly factories?: readonly CheckFactory[];
+  readonly modifiers?: readonly VerdictModifier[];
+  readonly observers?: readonly TransactionObserver[];
+}
+
+/** Instantiate the checks and the registry; every problem listed, none thrown. */
+export function buildRegistry(
+  services: CheckServices,
+  factories: readonly CheckFactory[] = checkFactories,
+): { registry?: CheckRegistry; checks: Check[]; problems: string[] } {
+  const problems: string[] = [];
+  const checks: Check[] = [];
+  for (const f of factories) {
+    try {
+      const made = f(services);
+      if (made === undefined) continue;
+      if (Array.isArray(made)) checks.push(...(made as readonly Check[]));
+      else checks.push(made as Check);
+    } catch (e) {
+      problems.push(`check factory ${f.name || '(anonymous)'} failed: ${(e as Error).message}`);
+    }
+  }
+  const { registry, problems: regProblems } = CheckRegistry.tryBuild(checks, services.config.scores);
+  problems.push(...regProblems);
+  // A domain may only disable checks that exist (a typo would silently run the check).
+  const names = new Set(checks.map((c) => c.name));
+  for (const [check, domains] of new PolicyTable(services.config).disabledCheckNames()) {
+    if (!names.has(check))
+      for (const d of domains) problems.push(`policy.domains.${d}.disabledChecks: no enabled check is named "${check}"`);
+  }
+  return problems.length ? { checks, problems } : { registry: registry!, checks, problems };
+}
+
+/** The real scoring engine for `serve` and `scan`. Throws RegistryError listing every problem. */
+export async function buildEngine(loaded: LoadedConfig, deps: EngineDeps): Promise<Engine> {
+  const { config } = loaded;
+  const dns = deps.dns ?? createDnsResolver(config.dns, { metrics: deps.metrics, log: deps.log });
+  const ownStores = deps.stores === undefined;
+  const stores = deps.stores ?? createStores(config.redis, { metrics: deps.metrics, log: deps.log });
+  const services: CheckServices = { config, baseDir: loaded.baseDir, log: deps.log, metrics: deps.metrics, dns, stores };
+  const { registry, problems } = buildRegistry(services, deps.factories);
+  if (!registry) {
+    if (ownStores) await stores.close();
+    throw new RegistryError(problems);
+  }
+  const engine = new Engine({
+    registry,
+    config,
+    log: deps.log,
+    metrics: deps.metrics,
+    ...(deps.modifiers ? { modifiers: deps.modifiers } : {}),
+    ...(deps.observers ? { observers: deps.observers } : {}),
+  });
+  if (ownStores) engine.onClose(() => stores.close());
+  // The rules check's symbols follow its rule set: re-read the symbol table after each reload.
+  // A table with problems is refused (the old one stays) and logged; see CheckRegistry.rebuildSymbols.
+  const rules = rulesHolderFor(services);
+  if (rules) {
+    rules.onChange(() => {
+      const problems = registry.rebuildSymbols();
+      if (problems.length) deps.log.error({ problems }, 'rule reload: symbol table refused, keeping the previous one');
+    });
+    engine.onClose(async () => rules.unwatch());
+  }
+  return engine;
+}

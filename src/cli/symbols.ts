@@ -1,0 +1,67 @@
+/**
+ * `spamgate symbols [--config F] [--json]`: every symbol the enabled checks (and the engine) can
+ * emit, with its effective score (after `scores:`), default, check, category and description —
+ * what an admin needs to write `scores:` overrides and rules against stable names.
+ */
+import type { Command } from 'commander';
+import { buildRegistry } from '../app/build-engine.js';
+import { loadCliConfig, reportConfigError } from '../app/cli-config.js';
+import type { LoadedConfig } from '../config/loader.js';
+import { RegistryError } from '../core/registry.js';
+import { createDnsResolver } from '../dns/index.js';
+import { silentLogger } from '../log.js';
+import { createMetrics } from '../metrics/metrics.js';
+import { createMemoryStores } from '../store/index.js';
+import { fmt2 } from '../core/tagging.js';
+
+export function registerSymbols(program: Command): void {
+  program
+    .command('symbols')
+    .description('list every symbol with its score, check and description')
+    .option('-c, --config <file>', 'config file (default: $SPAMGATE_CONFIG, then config/spamgate.yaml, else built-in defaults)')
+    .option('--json', 'print a JSON array')
+    .action(async (opts: { config?: string; json?: boolean }) => {
+      let loaded: LoadedConfig;
+      try {
+        loaded = loadCliConfig(opts.config);
+      } catch (e) {
+        reportConfigError(e);
+      }
+      const metrics = createMetrics();
+      const stores = createMemoryStores({ failMode: loaded.config.redis.failMode });
+      try {
+        const { registry, problems } = buildRegistry({
+          config: loaded.config,
+          baseDir: loaded.baseDir,
+          log: silentLogger,
+          metrics,
+          dns: createDnsResolver(loaded.config.dns, { metrics, log: silentLogger }),
+          stores,
+        });
+        if (!registry) throw new RegistryError(problems);
+        const rows = registry.symbols().map((s) => ({
+          name: s.def.name,
+          score: s.score,
+          defaultScore: s.def.score,
+          check: s.check,
+          category: s.def.category ?? '',
+          description: s.def.description,
+        }));
+        if (opts.json) {
+          process.stdout.write(JSON.stringify(rows, null, 2) + '\n');
+          return;
+        }
+        const w = Math.max(6, ...rows.map((r) => r.name.length));
+        const cw = Math.max(5, ...rows.map((r) => r.check.length));
+        const out = [`${'SYMBOL'.padEnd(w)}  ${'SCORE'.padStart(8)}  ${'CHECK'.padEnd(cw)}  DESCRIPTION`];
+        for (const r of rows) {
+          const score = fmt2(r.score) + (r.score !== r.defaultScore ? '*' : ' ');
+          out.push(`${r.name.padEnd(w)}  ${score.padStart(8)}  ${r.check.padEnd(cw)}  ${r.description}`);
+        }
+        out.push('', '* = set by scores: in the config');
+        process.stdout.write(out.join('\n') + '\n');
+      } finally {
+        await stores.close();
+      }
+    });
+}

@@ -1,0 +1,120 @@
+/**
+ * The inbound SMTP listener: smtp-server (≥ 3.19.3 for the DATA desync fix, FIELD-NOTES §1, §3)
+ * configured as an MX — ESMTP with PIPELINING, 8BITMIME, SMTPUTF8, SIZE, STARTTLS with our own
+ * key/cert, no AUTH, no CHUNKING (smtp-server has none) — whose hooks drive one RelaySession
+ * per connection. It never listens itself: ConnectionGate hands it sockets.
+ */
+import { SMTPServer, type SMTPServerOptions, type SMTPServerSession } from 'smtp-server';
+import type { Logger } from 'pino';
+import type { Config } from '../../config/schema.js';
+import type { FilterEngine } from '../../core/engine-api.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import { RelaySession, type HookResult } from './relay-session.js';
+import { toSmtpError } from './client-reply.js';
+
+export interface TlsMaterial {
+  readonly key: Buffer;
+  readonly cert: Buffer;
+}
+
+export interface InboundDeps {
+  readonly config: () => Config;
+  readonly engine: () => FilterEngine;
+  readonly tls: TlsMaterial | undefined;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  readonly draining: () => boolean;
+}
+
+export interface Inbound {
+  readonly server: SMTPServer;
+  /** Relay per smtp-server session id. */
+  readonly relays: Map<string, RelaySession>;
+}
+
+/** smtp-server options that follow the config (also re-applied on reload). */
+export function limitOptions(c: Config) {
+  return {
+    name: c.hostname,
+    // smtpd_proxy_filter mode: XFORWARD only from the MTA in front of us (false = never).
+    useXForward: c.upstream.xforwardFrom.length ? [...c.upstream.xforwardFrom] : false,
+    size: c.limits.maxMessageSize,
+    maxClients: c.limits.maxClients,
+    maxRecipients: c.limits.maxRecipients,
+    socketTimeout: c.limits.socketTimeoutMs,
+  };
+}
+
+export function createInbound(deps: InboundDeps): Inbound {
+  const relays = new Map<string, RelaySession>();
+  const cfg = deps.config();
+
+  const run = (session: SMTPServerSession, cb: (err?: Error | null, text?: string) => void, fn: (r: RelaySession) => Promise<HookResult>) => {
+    const relay = relays.get(session.id);
+    if (!relay) return cb(toSmtpError({ code: 421, text: '4.3.0 Session state lost' }));
+    relay.busy = true;
+    fn(relay)
+      .then(
+        (r) => {
+          if (r.ok) return cb(null, r.text);
+          cb(toSmtpError(r.reply));
+          // A decision that must end the session (e.g. a rate limit) with a code smtp-server does
+          // not close on by itself (it only does for 421): close once the reply is out.
+          if (r.reply.close && r.reply.code !== 421) setImmediate(() => closeSession(session.id));
+        },
+        (e: unknown) => {
+          deps.log.error({ err: e, session: session.id }, 'relay hook failed');
+          cb(toSmtpError({ code: 451, text: '4.3.0 Temporary local problem, please try again later' }));
+        },
+      )
+      .finally(() => {
+        relay.busy = false;
+      });
+  };
+
+  const options: SMTPServerOptions = {
+    ...limitOptions(cfg),
+    // Keep the server's own enhanced-code prefixing off: our texts carry the code (FIELD-NOTES §1).
+    hideENHANCEDSTATUSCODES: true,
+    hideDSN: true,
+    // No AUTH on an MX (FIELD-NOTES §1); AUTH off also means MAIL needs no authentication.
+    disabledCommands: deps.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: !deps.tls,
+    ...(deps.tls ? { key: deps.tls.key, cert: deps.tls.cert } : {}),
+    // Reverse DNS belongs to the engine (configured resolvers, deadlines, cache), not to the
+    // listener: smtp-server's own lookup would use the system resolver and stall the banner.
+    disableReverseLookup: true,
+    logger: false,
+    // Drain on shutdown is ours (SmtpProxy.close); smtp-server's close() is never called.
+    onConnect(session, cb) {
+      deps.metrics.sessions.inc({ frontend: 'smtp' });
+      deps.metrics.sessionsInFlight.inc({ frontend: 'smtp' });
+      const log = deps.log.child({ session: session.id, client: session.remoteAddress });
+      const relay = new RelaySession({ config: deps.config(), engine: deps.engine().open('smtp', session.id), log, metrics: deps.metrics, draining: deps.draining });
+      relays.set(session.id, relay);
+      run(session, (err) => cb(err ?? undefined), (r) => r.connect(session));
+    },
+    onMailFrom(address, session, cb) {
+      run(session, (err) => cb(err ?? undefined), (r) => r.mail(address, session));
+    },
+    onRcptTo(address, session, cb) {
+      run(session, (err) => cb(err ?? undefined), (r) => r.rcpt(address));
+    },
+    onData(stream, session, cb) {
+      run(session, (err, text) => (err ? cb(err) : cb(null, text)), (r) => r.data(stream, session));
+    },
+    onClose(session) {
+      const relay = relays.get(session.id);
+      if (!relay) return;
+      relays.delete(session.id);
+      deps.metrics.sessionsInFlight.dec({ frontend: 'smtp' });
+      relay.close();
+    },
+  };
+  const server = new SMTPServer(options);
+  const closeSession = (id: string) => {
+    for (const c of server.connections) if (c.id === id) c.close();
+  };
+  server.on('error', (e: Error) => deps.log.debug({ err: e }, 'smtp-server connection error'));
+  return { server, relays };
+}

@@ -1,0 +1,457 @@
+/**
+ * One client connection's relay: drives the engine session stage by stage and the downstream
+ * connection command by command (Postfix SMTPD_PROXY_README, FIELD-NOTES §2).
+ *
+ * The promise: the client gets 250 for its message only after the downstream's 2xx for it.
+ * - MAIL: (re)connect downstream, XCLIENT once per connection, XFORWARD + MAIL pipelined.
+ * - RCPT: engine first, then relayed live; the downstream's own code and text go back.
+ * - DATA: validate (bare CR/LF, NUL, size), engine verdict, then relay with our headers and the
+ *   downstream's final reply decides: 2xx → 250, 4xx/5xx → the same code; unreachable,
+ *   timeout, drop → 451 4.4.1.
+ * One downstream connection per client connection, reused across transactions with RSET.
+ */
+import type { Logger } from 'pino';
+import type { SMTPServerAddress, SMTPServerDataStream, SMTPServerSession } from 'smtp-server';
+import type { Config } from '../../config/schema.js';
+import type { DataResult, FilterSession, StageResult } from '../../core/engine-api.js';
+import type { ClientInfo } from '../../core/types.js';
+import { REPLIES } from '../../core/replies.js';
+import type { Metrics } from '../../metrics/metrics.js';
+import { DownstreamConnection, DownstreamError, type DownstreamOptions } from './downstream-client.js';
+import { type SmtpServerReply, replyText } from './smtp-reply-reader.js';
+import { fromDecision, fromDownstream, fromTable, type ClientReply } from './client-reply.js';
+import { LineEndingValidator } from './data-validator.js';
+import { rewriteHeaders } from './header-rewrite.js';
+import { receivedHeader } from './received-header.js';
+import { buildIdentityCommands, type ClientIdentity } from './xforward.js';
+
+export type HookResult = { readonly ok: true; readonly text?: string } | { readonly ok: false; readonly reply: ClientReply };
+
+export interface RelayDeps {
+  readonly config: Config;
+  readonly engine: FilterSession;
+  readonly log: Logger;
+  readonly metrics: Metrics;
+  /** True once SIGTERM asked us to drain: no new transactions. */
+  readonly draining: () => boolean;
+}
+
+const OK: HookResult = { ok: true };
+const unavailable = (): HookResult => ({ ok: false, reply: fromTable(REPLIES.downstreamUnavailable) });
+
+/** A transaction's record for its log line. */
+interface Transaction {
+  readonly started: number;
+  mailFrom: string;
+  rcptTo: string[];
+  rejectedRcpts: { rcpt: string; code: number }[];
+  timings: Record<string, number>;
+}
+
+export class RelaySession {
+  private downstream: DownstreamConnection | undefined;
+  private xclientSent = false;
+  private tx: Transaction | undefined;
+  private heloSeen: string | undefined;
+  /** The XFORWARD lines for the current client identity (the same for every transaction). */
+  private xforwardCache: { key: string; lines: string[] } | undefined;
+  /** A hook is running (draining waits for it). */
+  busy = false;
+
+  constructor(private readonly deps: RelayDeps) {}
+
+  /** Between transactions and not in a command: safe to close during a drain. */
+  get idle(): boolean {
+    return !this.busy && !this.tx;
+  }
+
+  async connect(session: SMTPServerSession): Promise<HookResult> {
+    // Behind a Postfix smtpd_proxy_filter the real client arrives with XFORWARD before MAIL:
+    // the engine's connect stage waits for it (see mail()).
+    if (this.deps.config.upstream.xforwardFrom.includes(session.remoteAddress)) {
+      this.connectDeferred = true;
+      return OK;
+    }
+    return this.engineConnect(session);
+  }
+
+  /** connect() postponed until the upstream MTA's XFORWARD named the client. */
+  private connectDeferred = false;
+
+  private async engineConnect(session: SMTPServerSession): Promise<HookResult> {
+    const client: ClientInfo = {
+      ip: session.remoteAddress,
+      port: session.remotePort,
+      // Only a name an upstream MTA gave us (XFORWARD NAME); we do no reverse lookup ourselves.
+      ...(session.clientHostname && !session.clientHostname.startsWith('[') ? { hostname: session.clientHostname } : {}),
+      localIp: session.localAddress,
+      localPort: session.localPort,
+      tls: session.secure,
+    };
+    const r = await this.stage(() => this.deps.engine.connect(client));
+    // RFC 5321 §3.1/§4.2.3: a server refusing service at the greeting answers 554, not 550.
+    if (!r.ok && r.reply.code === 550) return { ok: false, reply: { ...r.reply, code: 554 } };
+    return r;
+  }
+
+  async mail(addr: SMTPServerAddress, session: SMTPServerSession): Promise<HookResult> {
+    const { engine, metrics } = this.deps;
+    if (this.deps.draining()) return { ok: false, reply: fromTable(REPLIES.shuttingDown) };
+    // smtp-server refuses a nested MAIL, so an open transaction here means RSET/EHLO came first.
+    const resetFirst = this.tx !== undefined;
+    if (resetFirst) this.endTransaction('reset');
+
+    if (this.connectDeferred) {
+      this.connectDeferred = false;
+      const c = await this.engineConnect(session);
+      if (!c.ok) return c;
+    }
+    const helo = session.hostNameAppearsAs || undefined;
+    if (helo !== undefined && helo !== this.heloSeen) {
+      this.heloSeen = helo;
+      const h = await this.stage(() => engine.helo(helo));
+      if (!h.ok) return h;
+    }
+    const args = addr.args || {};
+    const m = await this.stage(() => engine.mail(addr.address, args));
+    if (!m.ok) return m;
+
+    const tx: Transaction = { started: Date.now(), mailFrom: addr.address, rcptTo: [], rejectedRcpts: [], timings: {} };
+    const t0 = performance.now();
+    let reply: SmtpServerReply;
+    try {
+      reply = await this.openAndMail(session, addr, resetFirst);
+    } catch (e) {
+      this.downstreamFailed(e, 'mail');
+      engine.reset();
+      return unavailable();
+    }
+    tx.timings.mailMs = round(performance.now() - t0);
+    metrics.downstreamReplies.inc({ command: 'mail', class: classOf(reply.code) });
+    if (reply.code >= 200 && reply.code < 300) {
+      this.tx = tx;
+      return OK;
+    }
+    engine.reset();
+    return this.refusal(reply);
+  }
+
+  async rcpt(addr: SMTPServerAddress): Promise<HookResult> {
+    const { engine, metrics } = this.deps;
+    const tx = this.tx;
+    const ds = this.downstream;
+    if (!tx || !ds) return unavailable();
+    const r = await this.stage(() => engine.rcpt(addr.address));
+    if (!r.ok) {
+      tx.rejectedRcpts.push({ rcpt: addr.address, code: r.reply.code });
+      return r;
+    }
+    let reply: SmtpServerReply;
+    try {
+      reply = await ds.command(`RCPT TO:<${addr.address}>`);
+    } catch (e) {
+      this.downstreamFailed(e, 'rcpt');
+      return unavailable();
+    }
+    metrics.downstreamReplies.inc({ command: 'rcpt', class: classOf(reply.code) });
+    if (reply.code >= 200 && reply.code < 300) {
+      tx.rcptTo.push(addr.address);
+      return OK;
+    }
+    tx.rejectedRcpts.push({ rcpt: addr.address, code: reply.code });
+    return this.refusal(reply);
+  }
+
+  /**
+   * The client's message. Reads the whole stream (smtp-server sends our reply only after the dot),
+   * keeping at most limits.maxMessageSize bytes in memory.
+   */
+  async data(stream: SMTPServerDataStream, session: SMTPServerSession): Promise<HookResult> {
+    const { config, metrics, engine } = this.deps;
+    const tx = this.tx;
+    const max = config.limits.maxMessageSize;
+    const validator = new LineEndingValidator();
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let over = false;
+    const tRecv = performance.now();
+    await new Promise<void>((resolve) => {
+      stream.on('data', (chunk: Buffer) => {
+        size += chunk.length;
+        if (over) return;
+        if (size > max || stream.sizeExceeded) {
+          // Keep draining (smtp-server needs the dot) but stop holding bytes: memory stays bounded.
+          over = true;
+          chunks.length = 0;
+          return;
+        }
+        validator.push(chunk);
+        if (!validator.problem) chunks.push(chunk);
+      });
+      stream.once('end', resolve);
+      stream.once('error', () => resolve());
+    });
+    metrics.bytesIn.inc(size);
+    metrics.messageSize.observe(size);
+    if (!tx || !this.downstream) return unavailable();
+    tx.timings.receiveMs = round(performance.now() - tRecv);
+
+    if (over) {
+      metrics.protocolRejects.inc({ reason: 'size' });
+      return this.finishLocal(fromTable(REPLIES.tooBig), { action: 'reject', reason: 'size', size });
+    }
+    const problem = validator.finish();
+    if (problem) {
+      metrics.protocolRejects.inc({ reason: problem.replace('-', '_') });
+      return this.finishLocal(fromTable(REPLIES.badLineEndings), { action: 'reject', reason: problem, size });
+    }
+
+    const message = chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks, size);
+    const tEngine = performance.now();
+    let result: DataResult;
+    try {
+      result = await engine.data(message);
+    } catch (e) {
+      this.deps.log.error({ err: e }, 'engine failed at data');
+      return this.finishLocal(fromTable(REPLIES.tempfail), { action: 'tempfail', reason: 'engine error', size });
+    }
+    tx.timings.engineMs = round(performance.now() - tEngine);
+    const v = result.verdict;
+    metrics.verdictScore.observe(v.score);
+    if (v.action === 'reject' || v.action === 'greylist' || v.action === 'tempfail') {
+      // No delivered() here: the engine already knows it refused (engine-api TransactionObserver).
+      const reply = fromDecision({ action: v.action, reason: v.reason ?? '' });
+      return this.finishLocal(reply, { action: v.action, size, verdict: v });
+    }
+
+    const received = receivedHeader({
+      helo: session.hostNameAppearsAs || undefined,
+      clientIp: session.remoteAddress,
+      hostname: config.hostname,
+      esmtp: session.openingCommand === 'EHLO',
+      tls: session.secure,
+      smtpUtf8: session.envelope.smtpUtf8 === true,
+      id: session.id,
+      rcptTo: tx.rcptTo,
+      date: new Date(),
+    });
+    const parts = rewriteHeaders(message, {
+      prepend: [...result.prependHeaders, received],
+      removeHeader: result.removeHeader,
+      ...(result.newSubject !== undefined ? { newSubject: result.newSubject } : {}),
+    });
+
+    const tRelay = performance.now();
+    let final: SmtpServerReply;
+    try {
+      // The client may have gone while the engine ran (close() dropped the downstream).
+      if (!this.downstream) throw new DownstreamError('drop', 'session closed before relaying');
+      const r = await this.downstream.data(parts);
+      final = r.reply;
+      metrics.bytesOut.inc(r.bytes);
+    } catch (e) {
+      this.downstreamFailed(e, 'data');
+      const reply = fromTable(REPLIES.downstreamUnavailable);
+      engine.delivered({ accepted: false, code: reply.code, text: reply.text });
+      this.endTransaction('downstream-failed', { action: v.action, size, verdict: v, reply });
+      return { ok: false, reply };
+    }
+    tx.timings.relayMs = round(performance.now() - tRelay);
+    metrics.downstreamReplies.inc({ command: 'data', class: classOf(final.code) });
+    const accepted = final.code >= 200 && final.code < 300;
+    engine.delivered({ accepted, code: final.code, text: replyText(final) });
+    const clientReply = accepted ? { code: 250, text: replyText(final) } : fromDownstream(final).code >= 400 ? fromDownstream(final) : fromTable(REPLIES.downstreamUnavailable);
+    metrics.messages.inc({ action: accepted ? v.action : 'downstream_refused', frontend: 'smtp' });
+    this.endTransaction(accepted ? 'delivered' : 'refused', { action: v.action, size, verdict: v, reply: clientReply, downstream: final });
+    return accepted ? { ok: true, text: replyText(final) } : { ok: false, reply: clientReply };
+  }
+
+  /** Connection closed. */
+  close(): void {
+    if (this.tx) this.endTransaction('client-closed');
+    this.deps.engine.close();
+    this.downstream?.quit();
+    this.downstream = undefined;
+  }
+
+  // ---------------------------------------------------------------------------------------------
+
+  /** Run an engine stage; an engine fault becomes a tempfail (ARCHITECTURE failure policy). */
+  private async stage(fn: () => Promise<StageResult>): Promise<HookResult> {
+    let r: StageResult;
+    try {
+      r = await fn();
+    } catch (e) {
+      this.deps.log.error({ err: e }, 'engine stage failed');
+      return { ok: false, reply: fromTable(REPLIES.tempfail) };
+    }
+    return r.action === 'continue' ? OK : { ok: false, reply: fromDecision(r) };
+  }
+
+  private async openAndMail(session: SMTPServerSession, addr: SMTPServerAddress, resetFirst: boolean): Promise<SmtpServerReply> {
+    const reused = this.downstream?.usable === true;
+    try {
+      return await this.sendMail(session, addr, resetFirst && reused);
+    } catch (e) {
+      // A reused connection the downstream closed while idle (its own timeout): retry once on a
+      // fresh one. Nothing of this transaction was accepted yet, so a retry cannot duplicate.
+      if (!reused || !(e instanceof DownstreamError) || e.kind !== 'drop') throw e;
+      this.downstream?.destroy();
+      this.downstream = undefined;
+      return this.sendMail(session, addr, false);
+    }
+  }
+
+  private async sendMail(session: SMTPServerSession, addr: SMTPServerAddress, rset: boolean): Promise<SmtpServerReply> {
+    const cfg = this.deps.config;
+    let ds = this.downstream;
+    if (!ds || !ds.usable) {
+      ds?.destroy();
+      ds = this.downstream = await DownstreamConnection.open(downstreamOptions(cfg));
+      this.xclientSent = false;
+      rset = false;
+    }
+    const identity: ClientIdentity = {
+      addr: session.remoteAddress,
+      port: session.remotePort,
+      ...(session.hostNameAppearsAs ? { helo: session.hostNameAppearsAs } : {}),
+      proto: session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP',
+      ident: session.id,
+      destAddr: session.localAddress,
+      destPort: session.localPort,
+    };
+    if (rset) {
+      const r = await ds.command('RSET');
+      if (r.code !== 250) throw new DownstreamError('protocol', `downstream refused RSET: ${r.code}`);
+    }
+    // XCLIENT: once per downstream connection, between transactions, then EHLO again (XCLIENT_README).
+    if (cfg.downstream.xclient && !this.xclientSent && ds.caps.has('XCLIENT')) {
+      this.xclientSent = true;
+      for (const line of buildIdentityCommands('xclient', identity, ds.caps.get('XCLIENT') ?? [])) {
+        const r = await ds.command(line);
+        if (r.code !== 220) {
+          this.deps.log.warn({ downstream: `${r.code} ${replyText(r)}` }, 'downstream refused XCLIENT (smtpd_authorized_xclient_hosts?); relaying without it');
+          break;
+        }
+        // The 220 is a new greeting: the session restarts, EHLO again.
+        await ds.ehlo();
+      }
+    }
+    const lines: string[] = [];
+    // XFORWARD is reset after each transaction, so it goes before every MAIL (XFORWARD_README).
+    if (cfg.downstream.xforward && ds.caps.has('XFORWARD')) {
+      const key = `${identity.addr} ${identity.port} ${identity.helo ?? ''} ${identity.proto}`;
+      if (this.xforwardCache?.key !== key) this.xforwardCache = { key, lines: buildIdentityCommands('xforward', identity, ds.caps.get('XFORWARD') ?? []) };
+      lines.push(...this.xforwardCache.lines);
+    }
+    lines.push(mailCommand(addr, ds));
+    const replies = await ds.pipeline(lines);
+    for (const r of replies.slice(0, -1)) {
+      if (r.code !== 250) this.deps.log.warn({ downstream: `${r.code} ${replyText(r)}` }, 'downstream refused XFORWARD (smtpd_authorized_xforward_hosts?)');
+    }
+    return replies[replies.length - 1]!;
+  }
+
+  /** A downstream 4xx/5xx passed back as is; anything else (3xx, 1xx) means we lost sync: 451. */
+  private refusal(reply: SmtpServerReply): HookResult {
+    return reply.code >= 400 && reply.code < 600 ? { ok: false, reply: fromDownstream(reply) } : unavailable();
+  }
+
+  private downstreamFailed(e: unknown, command: string): void {
+    const kind = e instanceof DownstreamError ? e.kind : 'error';
+    this.deps.metrics.downstreamFailures.inc({ kind });
+    this.deps.log.warn({ err: { message: (e as Error).message, kind }, command }, 'downstream unavailable');
+    this.downstream?.destroy();
+    this.downstream = undefined;
+  }
+
+  /** We answer the message ourselves (size, line endings, verdict): abandon the downstream transaction. */
+  private async finishLocal(reply: ClientReply, info: LogInfo): Promise<HookResult> {
+    this.deps.metrics.messages.inc({ action: info.action, frontend: 'smtp' });
+    this.endTransaction('refused-local', { ...info, reply });
+    // RSET (awaited, so the next MAIL is not pipelined behind it unasked): the downstream forgets
+    // the envelope and the connection stays for the next transaction.
+    const ds = this.downstream;
+    if (ds?.usable) {
+      try {
+        const r = await ds.command('RSET');
+        if (r.code !== 250) throw new DownstreamError('protocol', `downstream refused RSET: ${r.code}`);
+      } catch {
+        ds.destroy();
+        this.downstream = undefined;
+      }
+    }
+    return { ok: false, reply };
+  }
+
+  private endTransaction(outcome: string, info?: LogInfo): void {
+    const tx = this.tx;
+    this.tx = undefined;
+    this.deps.engine.reset();
+    if (!tx) return;
+    const totalMs = Date.now() - tx.started;
+    this.deps.metrics.transactionDuration.observe(totalMs / 1000);
+    if (!this.deps.log.isLevelEnabled('info')) return;
+    const v = info?.verdict;
+    this.deps.log.info(
+      {
+        tx: outcome,
+        ...(this.heloSeen ? { helo: this.heloSeen } : {}),
+        mailFrom: tx.mailFrom,
+        rcptTo: tx.rcptTo,
+        ...(tx.rejectedRcpts.length ? { rejectedRcpts: tx.rejectedRcpts } : {}),
+        size: info?.size,
+        action: info?.action,
+        ...(info?.reason ? { reason: info.reason } : {}),
+        ...(v ? { score: v.score, symbols: v.symbols.map((s) => `${s.name}(${s.score})`) } : {}),
+        ...(info?.reply ? { reply: `${info.reply.code} ${info.reply.text}` } : {}),
+        ...(info?.downstream ? { downstream: `${info.downstream.code} ${replyText(info.downstream)}` } : {}),
+        timings: { ...tx.timings, totalMs },
+      },
+      'transaction',
+    );
+  }
+}
+
+interface LogInfo {
+  action: string;
+  size?: number;
+  reason?: string;
+  verdict?: DataResult['verdict'];
+  reply?: ClientReply;
+  downstream?: SmtpServerReply;
+}
+
+export function downstreamOptions(cfg: Config): DownstreamOptions {
+  const d = cfg.downstream;
+  return {
+    host: d.host,
+    port: d.port,
+    tls: d.tls,
+    tlsVerify: d.tlsVerify,
+    helo: d.helo ?? cfg.hostname,
+    connectTimeoutMs: d.connectTimeoutMs,
+    commandTimeoutMs: d.commandTimeoutMs,
+    dataTimeoutMs: d.dataTimeoutMs,
+  };
+}
+
+/** MAIL FROM with the client's ESMTP parameters the downstream also supports (RFC 1870, 6152, 6531). */
+function mailCommand(addr: SMTPServerAddress, ds: DownstreamConnection): string {
+  const args = addr.args || {};
+  let line = `MAIL FROM:<${addr.address}>`;
+  const size = args.SIZE;
+  if (typeof size === 'string' && /^\d+$/.test(size) && ds.caps.has('SIZE')) line += ` SIZE=${size}`;
+  const body = typeof args.BODY === 'string' ? args.BODY.toUpperCase() : undefined;
+  if ((body === '8BITMIME' || body === '7BIT') && ds.caps.has('8BITMIME')) line += ` BODY=${body}`;
+  if (args.SMTPUTF8 && ds.caps.has('SMTPUTF8')) line += ' SMTPUTF8';
+  return line;
+}
+
+function classOf(code: number): string {
+  return `${Math.floor(code / 100)}xx`;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

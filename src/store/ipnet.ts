@@ -1,0 +1,67 @@
+/**
+ * Client network of an address: /24 for IPv4, /64 for IPv6 (the usual end-site allocation,
+ * RFC 6177), so reputation, greylisting and rate limits see a sender that rotates addresses
+ * inside its network ("snowshoe") as one.
+ */
+import net from 'node:net';
+
+/** `192.0.2.0/24`, `2001:db8:1:2::/64`; an IPv4-mapped IPv6 address counts as IPv4; '' if not an IP. */
+export function networkOf(ip: string): string {
+  const v4 = toV4(ip);
+  if (v4) {
+    const parts = v4.split('.');
+    return `${parts[0]}.${parts[1]}.${parts[2]}.0/24`;
+  }
+  if (!net.isIPv6(ip)) return '';
+  const groups = expandV6(ip).slice(0, 4).map((g) => g.replace(/^0+(?=.)/, ''));
+  return `${groups.join(':')}::/64`;
+}
+
+/** Normalised address text (IPv4-mapped IPv6 → IPv4, IPv6 lower-case and expanded-then-compressed). */
+export function normaliseIp(ip: string): string {
+  const v4 = toV4(ip);
+  if (v4) return v4;
+  if (!net.isIPv6(ip)) return ip;
+  return expandV6(ip)
+    .map((g) => g.replace(/^0+(?=.)/, ''))
+    .join(':');
+}
+
+function toV4(ip: string): string | undefined {
+  if (net.isIPv4(ip)) return ip;
+  const m = /^::ffff:(\d+\.\d+\.\d+\.\d+)$/i.exec(ip);
+  return m && net.isIPv4(m[1]!) ? m[1] : undefined;
+}
+
+/** Eight 4-digit lower-case groups. */
+function expandV6(ip: string): string[] {
+  let s = ip.toLowerCase().split('%')[0]!;
+  // Trailing dotted quad (::ffff:1.2.3.4 style in a non-mapped position).
+  const dq = /(\d+\.\d+\.\d+\.\d+)$/.exec(s);
+  if (dq) {
+    const b = dq[1]!.split('.').map(Number);
+    s = s.slice(0, -dq[1]!.length) + ((b[0]! << 8) | b[1]!).toString(16) + ':' + ((b[2]! << 8) | b[3]!).toString(16);
+  }
+  const [head, tail] = s.includes('::') ? s.split('::') : [s, undefined];
+  const h = head ? head.split(':') : [];
+  const t = tail ? tail.split(':') : [];
+  const fill = tail === undefined ? [] : new Array<string>(8 - h.length - t.length).fill('0');
+  return [...h, ...fill, ...t].map((g) => g.padStart(4, '0'));
+}
+
+/** Does `ip` fall inside `cidr` (an address or network)? */
+export function inCidr(ip: string, cidr: string): boolean {
+  const [addr, bitsText] = cidr.split('/');
+  if (!addr) return false;
+  const a = toBits(normaliseIp(ip));
+  const b = toBits(normaliseIp(addr));
+  if (!a || !b || a.length !== b.length) return false;
+  const bits = bitsText === undefined ? a.length : Number(bitsText);
+  return a.slice(0, bits) === b.slice(0, bits);
+}
+
+function toBits(ip: string): string | undefined {
+  if (net.isIPv4(ip)) return ip.split('.').map((o) => Number(o).toString(2).padStart(8, '0')).join('');
+  if (net.isIPv6(ip)) return expandV6(ip).map((g) => parseInt(g, 16).toString(2).padStart(16, '0')).join('');
+  return undefined;
+}

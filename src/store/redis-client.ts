@@ -1,0 +1,109 @@
+/**
+ * One ioredis client per process (never per SMTP connection), configured to fail open, fast
+ * (FIELD-NOTES §7): no offline queue and no per-request retries, so a command while Redis is down
+ * fails at once; `commandTimeout` bounds a stalled Redis (DEBUG SLEEP, SIGSTOP); reconnection is
+ * automatic with a capped back-off.
+ *
+ * RESP3: ioredis 6 sends `HELLO 3` by default (falling back to RESP2 on Redis < 6). With the
+ * default `replyMapping: "legacy"` replies keep their RESP2 shapes (HMGET arrays, Lua tables as
+ * arrays, numbers truncated to integers by Redis), which is what the scripts here rely on, so
+ * RESP3 changes nothing for us except one extra command at connect. We pin `protocol: 3` and
+ * `replyMapping: 'legacy'` explicitly so a future default change cannot alter reply shapes.
+ *
+ * Auto-pipelining: the stores issue all commands of one stage in the same tick; ioredis sends
+ * them as one pipeline per node, i.e. one round trip per stage (and, unlike an explicit
+ * `pipeline()`, it also works across slots in a Cluster).
+ */
+import { Redis, Cluster, type RedisOptions } from 'ioredis';
+import type { Logger } from 'pino';
+import type { Config } from '../config/schema.js';
+import { toHostPort } from '../config/types.js';
+import { BAYES_INCR, GREYLIST_CHECK, REPUTATION_RECORD, TOKEN_BUCKET } from './redis-scripts.js';
+
+export type RedisCfg = Config['redis'];
+export type AnyRedis = Redis | Cluster;
+
+/** Our Lua commands, as defineCommand adds them. */
+export interface ScriptCommands {
+  sgRepRecord(key: string, now: number, halfLife: number, ttl: number, spam: number, ham: number, score: number): Promise<number>;
+  sgGreylist(
+    tKey: string,
+    aKey: string,
+    now: number,
+    delay: number,
+    window: number,
+    passTtl: number,
+    allowAfter: number,
+    allowTtl: number,
+  ): Promise<[number, number]>;
+  sgBucket(key: string, now: number, rate: number, burst: number, cost: number, slack: number): Promise<[number, number, number]>;
+  sgBayesIncr(key: string, dSpam: number, dHam: number, ...ids: string[]): Promise<number>;
+}
+
+export type ScriptedRedis = AnyRedis & ScriptCommands;
+
+export function redisBackend(cfg: RedisCfg): 'memory' | 'redis' | 'redis-cluster' | 'redis-sentinel' {
+  if (cfg.cluster.length) return 'redis-cluster';
+  if (cfg.sentinel) return 'redis-sentinel';
+  if (cfg.url) return 'redis';
+  return 'memory';
+}
+
+const retryStrategy = (attempt: number): number => Math.min(200 * attempt, 2000);
+
+/** Cluster node options: the cluster owns the offline queue and the reconnect strategy. */
+function clusterNodeOptions(o: RedisOptions) {
+  const { retryStrategy: _r, enableOfflineQueue: _q, ...rest } = o;
+  return rest;
+}
+
+export function createRedisClient(cfg: RedisCfg, log?: Logger): ScriptedRedis {
+  const common: RedisOptions = {
+    enableOfflineQueue: false,
+    maxRetriesPerRequest: 0,
+    commandTimeout: cfg.commandTimeoutMs,
+    connectTimeout: 2000,
+    retryStrategy,
+    enableAutoPipelining: true,
+    protocol: 3,
+    replyMapping: 'legacy',
+  };
+  let client: AnyRedis;
+  const backend = redisBackend(cfg);
+  if (backend === 'redis-cluster') {
+    client = new Cluster(
+      cfg.cluster.map((n) => toHostPort(n)),
+      {
+        redisOptions: clusterNodeOptions(common),
+        enableOfflineQueue: false,
+        enableAutoPipelining: true,
+        clusterRetryStrategy: retryStrategy,
+        // A moved slot after failover is retried once quickly; the store deadline bounds the rest.
+        retryDelayOnFailover: 50,
+        retryDelayOnClusterDown: 50,
+        retryDelayOnTryAgain: 50,
+        maxRedirections: 4,
+        slotsRefreshTimeout: 1000,
+      },
+    );
+  } else if (backend === 'redis-sentinel') {
+    client = new Redis({ ...common, sentinels: cfg.sentinel!.nodes.map((n) => toHostPort(n)), name: cfg.sentinel!.name });
+  } else {
+    client = new Redis(cfg.url, common);
+  }
+  // Without a listener an 'error' event crashes the process (FIELD-NOTES §7).
+  let lastLog = 0;
+  client.on('error', (e: Error) => {
+    const now = Date.now();
+    if (now - lastLog > 5000) {
+      lastLog = now;
+      log?.warn({ err: e.message, backend }, 'redis connection error');
+    }
+  });
+  if (client instanceof Cluster) client.on('node error', () => {});
+  client.defineCommand('sgRepRecord', { numberOfKeys: 1, lua: REPUTATION_RECORD });
+  client.defineCommand('sgGreylist', { numberOfKeys: 2, lua: GREYLIST_CHECK });
+  client.defineCommand('sgBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET });
+  client.defineCommand('sgBayesIncr', { numberOfKeys: 1, lua: BAYES_INCR });
+  return client as ScriptedRedis;
+}

@@ -1,0 +1,118 @@
+import { describe, expect, test } from '@jest/globals';
+import type { TransactionObserver, TransactionOutcome, VerdictModifier } from '../../../src/core/engine-api.js';
+import { AUTH_RESULTS, SPF } from '../../../src/core/facts.js';
+import type { Verdict } from '../../../src/core/types.js';
+import { engineWith, metricValue, sym, testCheck, transaction } from './_helpers.js';
+
+const scoring = (score: number) => testCheck('scorer', 'data', [sym('SCORED', score)]);
+
+describe('engine', () => {
+  test('DataResult: headers, removal predicate and subject prefix on tag', async () => {
+    const { engine } = engineWith(
+      [
+        scoring(7.3),
+        testCheck('auth', 'data', [sym('AUTH_DONE', 0)], (ctx) => ctx.facts.set(AUTH_RESULTS, 'mx.isp.example; spf=pass smtp.mailfrom=example.org')),
+      ],
+      'hostname: mx.isp.example\nactions: { subjectPrefix: "[SPAM] " }',
+    );
+    const msg = Buffer.from('Subject: Cheap\r\n =?utf-8?q?pills?=\r\nX-Spam-Flag: NO\r\n\r\nSubject: not this\r\n');
+    const { data } = await transaction(engine.open('smtp'), 'a@example.org', ['b@example.com'], msg);
+    expect(data.verdict).toMatchObject({ action: 'tag', score: 7.3, required: 6 });
+    expect(data.prependHeaders).toEqual([
+      'Authentication-Results: mx.isp.example; spf=pass smtp.mailfrom=example.org',
+      'X-Spam-Flag: YES',
+      'X-Spam-Score: 7.3',
+      'X-Spam-Level: *******',
+      'X-Spam-Status: Yes, score=7.3 required=6.0 tests=SCORED',
+      'X-Spamgate-Symbols: SCORED(7.30)',
+    ]);
+    expect(data.newSubject).toBe('[SPAM] Cheap =?utf-8?q?pills?=');
+    expect(data.removeHeader('x-spam-flag', 'NO')).toBe(true);
+    expect(data.removeHeader('authentication-results', 'mx.isp.example; dkim=pass')).toBe(true);
+    expect(data.removeHeader('authentication-results', 'other.example; dkim=pass')).toBe(false);
+  });
+
+  test('verdict modifiers run only for the actions they apply to; a failing one is skipped', async () => {
+    const calls: string[] = [];
+    const greylistPass: VerdictModifier = {
+      name: 'greylist',
+      appliesTo: ['greylist'],
+      async adjust(session, verdict, facts) {
+        calls.push(`${verdict.action}:${session.envelope.mailFrom}:${facts.get(SPF)?.result ?? '-'}`);
+        return { ...verdict, action: 'accept' };
+      },
+    };
+    const broken: VerdictModifier = {
+      name: 'broken',
+      adjust: async () => {
+        throw new Error('redis down');
+      },
+    };
+    const { engine } = engineWith([scoring(5), testCheck('spf', 'mail', [sym('SPF_X', 0)], (ctx) => ctx.facts.set(SPF, { result: 'pass', domain: 'example.org' }))], '', {
+      modifiers: [broken, greylistPass],
+    });
+    const { data } = await transaction(engine.open('smtp'), 'a@example.org', ['b@example.com']);
+    expect(calls).toEqual(['greylist:a@example.org:pass']);
+    expect(data.verdict.action).toBe('accept');
+
+    const { engine: e2 } = engineWith([scoring(7)], '', { modifiers: [greylistPass] });
+    const r2 = await transaction(e2.open('smtp'), 'a@example.org', ['b@example.com']);
+    expect(r2.data.verdict.action).toBe('tag');
+    expect(calls).toHaveLength(1);
+  });
+
+  test('transaction observers: after delivered() for relayed mail, at once for refused mail, once each', async () => {
+    const seen: { action: string; outcome: TransactionOutcome; spf?: string; rcpts: readonly string[] }[] = [];
+    const observer: TransactionObserver = {
+      name: 'history',
+      onTransaction(session, verdict: Verdict, outcome, facts) {
+        seen.push({ action: verdict.action, outcome, rcpts: session.envelope.rcptTo, ...(facts.get(SPF) ? { spf: facts.get(SPF)!.result } : {}) });
+      },
+    };
+    const failing: TransactionObserver = { name: 'failing', onTransaction: () => Promise.reject(new Error('down')) };
+    const spf = testCheck('spf', 'mail', [sym('SPF_X', 0)], (ctx) => ctx.facts.set(SPF, { result: 'fail', domain: 'example.org' }));
+    const { engine } = engineWith([scoring(1), spf], '', { observers: [failing, observer] });
+    const s = engine.open('smtp');
+    await transaction(s, 'a@example.org', ['b@example.com']);
+    await engine.flush();
+    expect(seen).toEqual([]); // not before the downstream answered
+    s.delivered({ accepted: true, code: 250, text: 'queued' });
+    s.reset(); // facts given to observers are a snapshot: reset does not clear them
+    s.delivered({ accepted: true, code: 250, text: 'again' }); // after reset: nothing to observe
+    await engine.flush();
+    expect(seen).toEqual([{ action: 'accept', outcome: { accepted: true, code: 250, text: 'queued' }, spf: 'fail', rcpts: ['b@example.com'] }]);
+
+    const { engine: e2 } = engineWith([scoring(20)], '', { observers: [observer] });
+    const s2 = e2.open('smtp');
+    await transaction(s2, 'a@example.org', ['b@example.com']);
+    s2.delivered({ accepted: false, code: 550, text: 'x' }); // already observed at the verdict
+    await e2.flush();
+    expect(seen[1]).toEqual({ action: 'reject', outcome: { accepted: false, code: 550, text: 'Message rejected as spam: spam score 20 reaches 15' }, rcpts: ['b@example.com'] });
+    expect(seen).toHaveLength(2);
+  });
+
+  test('metrics: symbol hits once per message (messages_total is the front-end\'s)', async () => {
+    const { engine, metrics } = engineWith([testCheck('scorer', 'data', [sym('SCORED', 7)], (ctx) => {
+      ctx.emit('SCORED', ['a']);
+      ctx.emit('SCORED', ['b']);
+    })]);
+    await transaction(engine.open('scan'), 'a@example.org', ['b@example.com']);
+    await transaction(engine.open('smtp'), 'a@example.org', ['b@example.com']);
+    expect(await metricValue(metrics, 'spamgate_messages_total', { action: 'tag', frontend: 'smtp' })).toBe(0);
+    expect(await metricValue(metrics, 'spamgate_symbol_hits_total', { symbol: 'SCORED' })).toBe(2);
+  });
+
+  test('a new MAIL starts a fresh transaction (symbols, recipients, forced actions)', async () => {
+    const { engine } = engineWith([
+      testCheck('m', 'mail', [sym('BAD_SENDER', 20)], (ctx) => {
+        if (ctx.session.envelope.mailFrom.startsWith('bad')) ctx.emit('BAD_SENDER');
+      }),
+    ]);
+    const s = engine.open('smtp');
+    expect((await transaction(s, 'bad@example.org', ['b@example.com'])).data.verdict.action).toBe('reject');
+    await s.mail('good@example.org', {}); // no reset() in between
+    await s.rcpt('c@example.com');
+    const v = (await s.data(Buffer.from('\r\nbody\r\n'))).verdict;
+    expect(v).toMatchObject({ action: 'accept', score: 0, symbols: [] });
+  });
+});
