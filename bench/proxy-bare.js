@@ -8,11 +8,29 @@ import { configSchema } from '../dist/config/schema.js';
 import { createMetrics } from '../dist/metrics/metrics.js';
 import { silentLogger } from '../dist/log.js';
 
+import cluster from 'node:cluster';
+
 const [listenPort, downstreamPort] = process.argv.slice(2).map(Number);
+// WORKERS=N (default 1): N processes share the listener (node:cluster, as `workers: N` does).
+const workers = Number(process.env.WORKERS ?? 1);
+if (workers > 1 && cluster.isPrimary) {
+  for (let i = 0; i < workers; i++) cluster.fork();
+  let listening = 0;
+  cluster.on('listening', () => ++listening === workers && console.log('ready'));
+  const stop = () => {
+    for (const w of Object.values(cluster.workers)) w.process.kill('SIGTERM');
+    cluster.on('exit', () => Object.keys(cluster.workers).length === 0 && process.exit(0));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}
 if (!listenPort || !downstreamPort) {
   console.error('usage: proxy-bare.js LISTEN_PORT DOWNSTREAM_PORT');
   process.exit(2);
 }
+if (workers <= 1 || cluster.isWorker) await startProxy();
+
+async function startProxy() {
 const config = configSchema.parse({
   listen: [`127.0.0.1:${listenPort}`],
   hostname: 'bench.spamgate.test',
@@ -21,7 +39,8 @@ const config = configSchema.parse({
 });
 const proxy = createSmtpProxy({ config, baseDir: process.cwd(), engine: createAcceptAllEngine(), log: silentLogger, metrics: createMetrics() });
 await proxy.listen();
-console.log('ready');
+if (!cluster.isWorker) console.log('ready');
 const stop = () => proxy.close(0).then(() => process.exit(0));
 process.on('SIGTERM', stop);
 process.on('SIGINT', stop);
+}

@@ -45,7 +45,14 @@ grep -q ready /tmp/spamgate-bench-proxy.log || { echo "proxy did not start:"; ca
 
 # CPU time (ms) a process has used so far (utime + stime from /proc, in clock ticks).
 TICK_MS=$((1000 / $(getconf CLK_TCK)))
-cpu_ms() { awk -v t=$TICK_MS '{ print ($14 + $15) * t }' /proc/$1/stat; }
+# With WORKERS=N the proxy is a cluster primary: its workers (children) are counted too.
+cpu_ms() {
+  local total=0 p
+  for p in $1 $(pgrep -P "$1" || true); do
+    total=$((total + $(awk -v t=$TICK_MS '{ print ($14 + $15) * t }' /proc/$p/stat 2>/dev/null || echo 0)))
+  done
+  echo $total
+}
 SINK_PID=${pids[0]}
 PROXY_PID=${pids[1]}
 

@@ -183,9 +183,16 @@ try {
   // the floor of any cross-process round trip on this machine (its p99 is scheduling noise on a
   // loaded box, which no client code can remove).
   const pings = [];
+  // CPU time of this process per message (user+system): much less sensitive to other load than wall time.
+  const cpu = { mem: 0, red: 0 };
+  const cpuOf = (u) => u.user + u.system;
   for (let i = 0; i < MESSAGES + WARMUP; i++) {
+    let c0 = process.cpuUsage();
     await mem.message(COUNTED + i, i >= WARMUP);
+    if (i >= WARMUP) cpu.mem += cpuOf(process.cpuUsage(c0));
+    c0 = process.cpuUsage();
     await red.message(COUNTED + i, i >= WARMUP);
+    if (i >= WARMUP) cpu.red += cpuOf(process.cpuUsage(c0));
     const t0 = process.hrtime.bigint();
     await stores.client.ping();
     if (i >= WARMUP) pings.push(Number(process.hrtime.bigint() - t0) / 1e6);
@@ -233,6 +240,7 @@ try {
     `per message: embedded p50 ${pct(msgMem, 50).toFixed(3)} p99 ${pct(msgMem, 99).toFixed(3)} ms; redis p50 ${pct(msgRed, 50).toFixed(3)} p99 ${pct(msgRed, 99).toFixed(3)} ms; ` +
       `added p50 ${(pct(msgRed, 50) - pct(msgMem, 50)).toFixed(3)} p99 ${(pct(msgRed, 99) - pct(msgMem, 99)).toFixed(3)} ms; ratio redis/embedded p50 ${(pct(msgRed, 50) / pct(msgMem, 50)).toFixed(2)}`,
   );
+  console.log(`CPU per message (this process): embedded ${(cpu.mem / MESSAGES).toFixed(0)} µs, redis ${(cpu.red / MESSAGES).toFixed(0)} µs (ratio ${(cpu.red / cpu.mem).toFixed(2)})`);
   console.log(`reference: bare PING round trip p50 ${pct(pings, 50).toFixed(3)} p99 ${pct(pings, 99).toFixed(3)} ms (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`);
   const totalTrips = STAGES.reduce((t, st) => t + red.trips[st].reads / red.trips[st].n, 0);
   console.log(`round trips per message: ${totalTrips.toFixed(2)}   targets: <= 2 per stage; <= 1 ms added p99 per stage on loopback`);

@@ -18,6 +18,7 @@ import { createDnsResolver } from '../dns/index.js';
 import type { DnsResolver } from '../dns/resolver-api.js';
 import type { Metrics } from '../metrics/metrics.js';
 import { createStores } from '../store/index.js';
+import { storeModifiers, storeObservers } from '../store/hooks.js';
 import type { Stores } from '../store/stores-api.js';
 
 export interface EngineDeps {
@@ -29,7 +30,9 @@ export interface EngineDeps {
   readonly stores?: Stores;
   /** Default: checks/index.ts `checkFactories` (tests pass their own). */
   readonly factories?: readonly CheckFactory[];
+  /** Default: storeModifiers (greylisting). */
   readonly modifiers?: readonly VerdictModifier[];
+  /** Default: storeObservers (reputation learning, history). */
   readonly observers?: readonly TransactionObserver[];
 }
 
@@ -37,6 +40,7 @@ export interface EngineDeps {
 export function buildRegistry(
   services: CheckServices,
   factories: readonly CheckFactory[] = checkFactories,
+  modifiers: readonly VerdictModifier[] = [],
 ): { registry?: CheckRegistry; checks: Check[]; problems: string[] } {
   const problems: string[] = [];
   const checks: Check[] = [];
@@ -50,7 +54,8 @@ export function buildRegistry(
       problems.push(`check factory ${f.name || '(anonymous)'} failed: ${(e as Error).message}`);
     }
   }
-  const { registry, problems: regProblems } = CheckRegistry.tryBuild(checks, services.config.scores);
+  const extra = modifiers.filter((m) => m.symbols?.length).map((m) => ({ owner: m.name, symbols: m.symbols! }));
+  const { registry, problems: regProblems } = CheckRegistry.tryBuild(checks, services.config.scores, extra);
   problems.push(...regProblems);
   // A domain may only disable checks that exist (a typo would silently run the check).
   const names = new Set(checks.map((c) => c.name));
@@ -68,7 +73,9 @@ export async function buildEngine(loaded: LoadedConfig, deps: EngineDeps): Promi
   const ownStores = deps.stores === undefined;
   const stores = deps.stores ?? createStores(config.redis, { metrics: deps.metrics, log: deps.log });
   const services: CheckServices = { config, baseDir: loaded.baseDir, log: deps.log, metrics: deps.metrics, dns, stores };
-  const { registry, problems } = buildRegistry(services, deps.factories);
+  const modifiers = deps.modifiers ?? storeModifiers(config, stores);
+  const observers = deps.observers ?? storeObservers(config, stores);
+  const { registry, problems } = buildRegistry(services, deps.factories, modifiers);
   if (!registry) {
     if (ownStores) await stores.close();
     throw new RegistryError(problems);
@@ -78,8 +85,8 @@ export async function buildEngine(loaded: LoadedConfig, deps: EngineDeps): Promi
     config,
     log: deps.log,
     metrics: deps.metrics,
-    ...(deps.modifiers ? { modifiers: deps.modifiers } : {}),
-    ...(deps.observers ? { observers: deps.observers } : {}),
+    modifiers,
+    observers,
   });
   if (ownStores) engine.onClose(() => stores.close());
   // The rules check's symbols follow its rule set: re-read the symbol table after each reload.

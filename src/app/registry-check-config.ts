@@ -11,6 +11,7 @@ import { createDnsResolver } from '../dns/index.js';
 import { silentLogger } from '../log.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { createMemoryStores } from '../store/index.js';
+import { storeModifiers } from '../store/hooks.js';
 import { rulesHolderFor } from '../checks/data/rules.js';
 import type { CheckServices } from '../core/services.js';
 import { buildRegistry } from './build-engine.js';
@@ -27,7 +28,7 @@ export const registryValidator: ConfigValidator = async (loaded, report) => {
       dns: createDnsResolver(loaded.config.dns, { metrics, log: silentLogger }),
       stores,
     };
-    const { problems, checks } = buildRegistry(services);
+    const { problems, checks } = buildRegistry(services, undefined, storeModifiers(loaded.config, stores));
     rulesHolderFor(services)?.unwatch();
     report.checks = checks.map((c) => c.name);
     const locate = locator(loaded.file);

@@ -57,9 +57,18 @@ function addressesIn(message: Buffer, header: string): string[] {
     .filter((a) => a.includes('@'));
 }
 
+/** Return-Path is `<addr>` or `<>` (RFC 5322 §3.6.7); no need for the full address parser. */
+function returnPath(message: Buffer): string | undefined {
+  const v = firstHeaderValue(message, 'return-path');
+  if (v === undefined) return undefined;
+  const m = /<([^<>]*)>/.exec(v);
+  const a = (m ? m[1]! : v).trim();
+  return a.includes('@') ? a : undefined;
+}
+
 /** Envelope defaults documented on ScanOptions. */
 export function envelopeFor(message: Buffer, opts: ScanOptions): ScanResult['envelope'] {
-  const from = opts.from ?? addressesIn(message, 'return-path')[0] ?? addressesIn(message, 'from')[0] ?? '';
+  const from = opts.from ?? returnPath(message) ?? addressesIn(message, 'from')[0] ?? '';
   const rcpts = opts.rcpts && opts.rcpts.length ? [...opts.rcpts] : addressesIn(message, 'to');
   return { ip: opts.ip ?? '127.0.0.1', helo: opts.helo ?? 'localhost', from, rcpts };
 }

@@ -7,6 +7,7 @@
  * Input may start with an mbox `From ` line and may use LF line endings.
  * Defaults: --ip 127.0.0.1, --helo localhost, --from the Return-Path (else From) address,
  * --rcpt the To addresses. Exit 0 whatever the verdict; 1 on a bad config, rule or input file.
+ * Scan never writes shared state: embedded stores instead of Redis, no transaction observers.
  */
 import fs from 'node:fs';
 import type { Command } from 'commander';
@@ -21,6 +22,7 @@ import { ARC, DKIM, DMARC, SPF } from '../core/facts.js';
 import { fmt2 } from '../core/tagging.js';
 import { createLogger } from '../log.js';
 import { createMetrics } from '../metrics/metrics.js';
+import { createMemoryStores } from '../store/index.js';
 
 interface ScanCliOptions {
   config?: string;
@@ -58,7 +60,10 @@ export function registerScan(program: Command): void {
       const raw = file === '-' ? await readStdin() : fs.readFileSync(file);
       // Logs go to stderr so stdout carries only the result.
       const log = createLogger('warn', pino.destination({ fd: 2, sync: true }));
-      const engine = await buildEngine(loaded, { log, metrics: createMetrics() });
+      // An offline diagnosis must not change production state: embedded stores (greylist, rate
+      // limits and reputation start empty, never Redis) and no observers (no learning, no history).
+      const stores = createMemoryStores({ failMode: loaded.config.redis.failMode });
+      const engine = await buildEngine(loaded, { log, metrics: createMetrics(), stores, observers: [] });
       try {
         const result = await scanMessage(engine, normalizeMessage(raw), {
           ip: opts.ip,
@@ -69,6 +74,7 @@ export function registerScan(program: Command): void {
         process.stdout.write(opts.json ? JSON.stringify(scanJson(result)) + '\n' : scanTable(result, engine));
       } finally {
         await engine.close();
+        await stores.close();
       }
     });
 }
@@ -128,5 +134,10 @@ export function scanTable(r: ScanResult, engine: Engine): string {
       lines.push(`${fmt2(s.score).padStart(8)}  ${s.name.padEnd(width)}  ${desc}${opts}`);
     }
   }
-  return lines.join('\n') + '\n';
+  return lines.map(printable).join('\n') + '\n';
+}
+
+/** Text from the message (options, addresses) must not carry control characters (terminal escapes) to the tty. */
+function printable(s: string): string {
+  return s.replace(/[\x00-\x1f\x7f-\x9f]/g, '?');
 }

@@ -5,6 +5,8 @@
  */
 import type { Command } from 'commander';
 import { buildRegistry } from '../app/build-engine.js';
+import { rulesHolderFor } from '../checks/data/rules.js';
+import type { CheckServices } from '../core/services.js';
 import { loadCliConfig, reportConfigError } from '../app/cli-config.js';
 import type { LoadedConfig } from '../config/loader.js';
 import { RegistryError } from '../core/registry.js';
@@ -12,6 +14,7 @@ import { createDnsResolver } from '../dns/index.js';
 import { silentLogger } from '../log.js';
 import { createMetrics } from '../metrics/metrics.js';
 import { createMemoryStores } from '../store/index.js';
+import { storeModifiers } from '../store/hooks.js';
 import { fmt2 } from '../core/tagging.js';
 
 export function registerSymbols(program: Command): void {
@@ -30,14 +33,16 @@ export function registerSymbols(program: Command): void {
       const metrics = createMetrics();
       const stores = createMemoryStores({ failMode: loaded.config.redis.failMode });
       try {
-        const { registry, problems } = buildRegistry({
+        const services: CheckServices = {
           config: loaded.config,
           baseDir: loaded.baseDir,
           log: silentLogger,
           metrics,
           dns: createDnsResolver(loaded.config.dns, { metrics, log: silentLogger }),
           stores,
-        });
+        };
+        const { registry, problems } = buildRegistry(services, undefined, storeModifiers(loaded.config, stores));
+        rulesHolderFor(services)?.unwatch();
         if (!registry) throw new RegistryError(problems);
         const rows = registry.symbols().map((s) => ({
           name: s.def.name,

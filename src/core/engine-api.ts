@@ -5,7 +5,7 @@
  * Each stage answers `continue` or a Decision that the front-end translates into protocol text at
  * its own edge (SMTP replies via core/replies.ts, milter responses via its own table).
  */
-import type { Action, ClientInfo, Facts, SessionView, Verdict } from './types.js';
+import type { Action, ClientInfo, Facts, SessionView, SymbolDef, Verdict } from './types.js';
 
 /** A decision to stop the command at this stage. */
 export interface StageDecision {
@@ -63,13 +63,16 @@ export interface FilterEngine {
 
 /**
  * Post-verdict hook (e.g. greylisting): may change the data-stage verdict before tagging.
- * Registered via the engine's options; run in registration order. A modifier that throws is
- * logged and skipped (the verdict stands).
+ * Registered via the engine's options; run in registration order, never for a forced verdict
+ * (allow/block lists, rate limits stay final). A modifier that throws is logged and skipped (the
+ * verdict stands).
  */
 export interface VerdictModifier {
   readonly name: string;
   /** Only called for verdicts with one of these actions (all when absent); greylisting uses ['greylist']. */
   readonly appliesTo?: readonly Action[];
+  /** Symbols it may add to verdicts (score 0 notes such as GREYLIST_PASS), listed by `spamgate symbols`. */
+  readonly symbols?: readonly SymbolDef[];
   adjust(session: SessionView, verdict: Verdict, facts: Facts): Promise<Verdict>;
 }
 

@@ -67,7 +67,7 @@ export class Engine implements FilterEngine {
   }
 
   open(frontend: Frontend, sessionId?: string): EngineSession {
-    return new EngineSession(this, frontend, sessionId ?? randomBytes(8).toString('hex'));
+    return new EngineSession(this, frontend, sessionId ?? nextSessionId());
   }
 
   addModifier(m: VerdictModifier): void {
@@ -101,6 +101,17 @@ export class Engine implements FilterEngine {
   }
 }
 
+// Session ids: a random per-process prefix and a counter (unique in the logs without paying for
+// random bytes on every connection).
+const ID_PREFIX = randomBytes(4).toString('hex');
+let idCounter = 0;
+function nextSessionId(): string {
+  return `${ID_PREFIX}${(++idCounter).toString(36).padStart(6, '0')}`;
+}
+
+/** One shared abort reason: building an Error (with its stack) per session costs more than the rest of close(). */
+const SESSION_CLOSED = new Error('session closed');
+
 const NO_CLIENT: ClientInfo = Object.freeze({ ip: '', port: 0, tls: false });
 const NONE: ReadonlySet<string> = new Set();
 
@@ -114,6 +125,9 @@ export class EngineSession implements FilterSession {
   // Connection lifetime
   private readonly connEmissions = new EmissionSet();
   private readonly connForced: ForcedAction[] = [];
+  // HELO/EHLO lifetime: a new EHLO (e.g. after STARTTLS, RFC 3207 §4.2) replaces what the last one said.
+  private heloEmissions = new EmissionSet();
+  private heloForced: ForcedAction[] = [];
   // Transaction lifetime
   private mailFrom = '';
   private rcpts: string[] = [];
@@ -164,6 +178,8 @@ export class EngineSession implements FilterSession {
   async helo(name: string): Promise<StageResult> {
     return this.guard('helo', async () => {
       this.heloName = name;
+      this.heloEmissions = new EmissionSet();
+      this.heloForced = [];
       await this.run('helo', NONE);
       return this.decision();
     });
@@ -221,7 +237,8 @@ export class EngineSession implements FilterSession {
       const policy = this.activePolicy;
       await this.run('data', policy.disabledChecks);
       verdict = this.score(policy);
-      for (const m of e.modifiers) {
+      // A forced action (allow/block list, rate limit) is final: modifiers only adjust score verdicts.
+      for (const m of verdict.forced ? [] : e.modifiers) {
         if (m.appliesTo && !m.appliesTo.includes(verdict.action)) continue;
         try {
           verdict = await m.adjust(this.view(), verdict, this.facts);
@@ -278,7 +295,7 @@ export class EngineSession implements FilterSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.abort.abort(new Error('session closed'));
+    this.abort.abort(SESSION_CLOSED);
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -308,7 +325,7 @@ export class EngineSession implements FilterSession {
     const all = e.registry.forStage(stage);
     const checks = disabled.size ? all.filter((c) => !disabled.has(c.name)) : all;
     if (!checks.length) return;
-    const forced = connLevel ? this.connForced : this.txnForced;
+    const forced = stage === 'connect' ? this.connForced : stage === 'helo' ? this.heloForced : this.txnForced;
     await runStage({
       stage,
       checks,
@@ -318,7 +335,7 @@ export class EngineSession implements FilterSession {
       log: this.log,
       registry: e.registry,
       metrics: e.metrics,
-      emissions: connLevel ? this.connEmissions : this.txnEmissions,
+      emissions: stage === 'connect' ? this.connEmissions : stage === 'helo' ? this.heloEmissions : this.txnEmissions,
       onForce: (f) => {
         // Forced actions are rare and always logged.
         this.log.info({ check: f.by, action: f.action, reason: f.reason, stage }, 'forced action');
@@ -328,7 +345,7 @@ export class EngineSession implements FilterSession {
   }
 
   private allForced(): ForcedAction[] {
-    return [...this.connForced, ...this.txnForced];
+    return [...this.connForced, ...this.heloForced, ...this.txnForced];
   }
 
   /** Forced actions that count under a policy (a check the domain disables does not force). */
@@ -353,6 +370,7 @@ export class EngineSession implements FilterSession {
   private score(policy: Policy): Verdict {
     const r = this.engine.registry;
     const merged = this.connEmissions.clone();
+    for (const em of this.heloEmissions.list()) merged.add(em.name, em.check, em.options, em.weight);
     for (const em of this.txnEmissions.list()) merged.add(em.name, em.check, em.options, em.weight);
     let emissions: Emission[] = merged.list();
     const dis = policy.disabledChecks;

@@ -45,6 +45,13 @@ export class RegistryError extends Error {
 
 type SymbolTable = ReadonlyMap<string, RegisteredSymbol>;
 
+/** Symbols declared by something other than a check, e.g. a verdict modifier's notes (GREYLIST_PASS). */
+export interface ExtraSymbols {
+  /** Shown as the symbol's `check` (e.g. `greylist`). */
+  readonly owner: string;
+  readonly symbols: readonly SymbolDef[];
+}
+
 export class CheckRegistry {
   readonly checks: readonly Check[];
   private readonly byName: ReadonlyMap<string, Check>;
@@ -54,7 +61,13 @@ export class CheckRegistry {
   /** check name → the set of symbol names it declares (for the emit guard). */
   private declared: ReadonlyMap<string, ReadonlySet<string>>;
 
-  private constructor(checks: readonly Check[], stageOrder: Map<Stage, Check[]>, scores: Readonly<Record<string, number>>, table: SymbolTable) {
+  private constructor(
+    checks: readonly Check[],
+    stageOrder: Map<Stage, Check[]>,
+    scores: Readonly<Record<string, number>>,
+    table: SymbolTable,
+    private readonly extra: readonly ExtraSymbols[],
+  ) {
     this.checks = checks;
     this.byName = new Map(checks.map((c) => [c.name, c]));
     this.stageOrder = stageOrder;
@@ -64,13 +77,17 @@ export class CheckRegistry {
   }
 
   /** Build or throw RegistryError listing every problem. */
-  static build(checks: readonly Check[], scores: Readonly<Record<string, number>> = {}): CheckRegistry {
-    const { registry, problems } = CheckRegistry.tryBuild(checks, scores);
+  static build(checks: readonly Check[], scores: Readonly<Record<string, number>> = {}, extra: readonly ExtraSymbols[] = []): CheckRegistry {
+    const { registry, problems } = CheckRegistry.tryBuild(checks, scores, extra);
     if (!registry) throw new RegistryError(problems);
     return registry;
   }
 
-  static tryBuild(checks: readonly Check[], scores: Readonly<Record<string, number>> = {}): { registry?: CheckRegistry; problems: string[] } {
+  static tryBuild(
+    checks: readonly Check[],
+    scores: Readonly<Record<string, number>> = {},
+    extra: readonly ExtraSymbols[] = [],
+  ): { registry?: CheckRegistry; problems: string[] } {
     const problems: string[] = [];
     const names = new Set<string>();
     for (const c of checks) {
@@ -93,13 +110,13 @@ export class CheckRegistry {
     const cycle = findCycle(checks, byName);
     if (cycle) problems.push(`dependency cycle: ${cycle.join(' -> ')}`);
 
-    const { table, problems: symProblems } = buildTable(checks, scores);
+    const { table, problems: symProblems } = buildTable(checks, scores, extra);
     problems.push(...symProblems);
     if (problems.length) return { problems };
 
     const stageOrder = new Map<Stage, Check[]>();
     for (const s of STAGES) stageOrder.set(s, topoSort(checks.filter((c) => c.stage === s), byName));
-    return { registry: new CheckRegistry(checks, stageOrder, scores, table), problems };
+    return { registry: new CheckRegistry(checks, stageOrder, scores, table, extra), problems };
   }
 
   /** Checks of a stage, dependencies before dependants (the pipeline still runs independents concurrently). */
@@ -137,7 +154,7 @@ export class CheckRegistry {
    */
   validateSymbols(check: string, defs: readonly SymbolDef[]): string[] {
     const candidate = this.checks.map((c) => (c.name === check ? { ...c, symbols: defs } : c));
-    return buildTable(candidate, this.scores).problems;
+    return buildTable(candidate, this.scores, this.extra).problems;
   }
 
   /**
@@ -146,7 +163,7 @@ export class CheckRegistry {
    * `scores` replaces the overrides when given (config reload).
    */
   rebuildSymbols(scores: Readonly<Record<string, number>> = this.scores): string[] {
-    const { table, problems } = buildTable(this.checks, scores);
+    const { table, problems } = buildTable(this.checks, scores, this.extra);
     if (problems.length) return problems;
     this.table = table;
     this.declared = declaredSets(table);
@@ -155,7 +172,11 @@ export class CheckRegistry {
   }
 }
 
-function buildTable(checks: readonly Check[], scores: Readonly<Record<string, number>>): { table: SymbolTable; problems: string[] } {
+function buildTable(
+  checks: readonly Check[],
+  scores: Readonly<Record<string, number>>,
+  extra: readonly ExtraSymbols[],
+): { table: SymbolTable; problems: string[] } {
   const problems: string[] = [];
   const table = new Map<string, RegisteredSymbol>();
   const add = (def: SymbolDef, check: string) => {
@@ -186,6 +207,7 @@ function buildTable(checks: readonly Check[], scores: Readonly<Record<string, nu
     }
     for (const def of defs) add(def, c.name);
   }
+  for (const x of extra) for (const def of x.symbols) add(def, x.owner);
   for (const name of Object.keys(scores)) {
     if (!table.has(name)) problems.push(`scores.${name}: no check declares the symbol "${name}"`);
   }

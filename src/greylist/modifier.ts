@@ -19,7 +19,7 @@ import { DMARC } from '../core/facts.js';
 import type { Facts, SessionView, SymbolDef, SymbolResult, Verdict } from '../core/types.js';
 import type { Config } from '../config/schema.js';
 import type { GreylistCheckConfig } from '../config/sections/checks-store.js';
-import { inCidr, networkOf } from '../store/ipnet.js';
+import { cidrMatcher, networkOf } from '../store/ipnet.js';
 import type { GreylistOptions, GreylistResult, Stores } from '../store/stores-api.js';
 import { systemClock, type Clock } from '../store/unavailable.js';
 
@@ -49,8 +49,8 @@ function withNote(v: Verdict, action: Verdict['action'], sym: SymbolDef, options
 }
 
 /** Why greylisting does not apply to this message, or undefined. */
-function skipReason(cfg: GreylistCheckConfig, session: SessionView, verdict: Verdict, facts: Facts): string | undefined {
-  if (cfg.skipNetworks.some((n) => inCidr(session.client.ip, n))) return 'network';
+function skipReason(cfg: GreylistCheckConfig, skipNet: (ip: string) => boolean, session: SessionView, verdict: Verdict, facts: Facts): string | undefined {
+  if (skipNet(session.client.ip)) return 'network';
   if (cfg.skipDmarcPass && facts.get(DMARC)?.result === 'pass') return 'dmarc';
   if (cfg.skipGoodReputation && verdict.symbols.some((s) => s.name.startsWith('REPUTATION_') && s.name.endsWith('_GOOD'))) return 'reputation';
   return undefined;
@@ -60,12 +60,14 @@ export function greylistModifier(config: Config, stores: Stores, clock: Clock = 
   const cfg = config.checks.greylist;
   if (!cfg.enabled) return undefined;
   const opts = greylistOptions(cfg);
+  const skipNet = cidrMatcher(cfg.skipNetworks);
   return {
     name: 'greylist',
     appliesTo: ['greylist'],
+    symbols: Object.values(GREYLIST_SYMBOLS),
     async adjust(session, verdict, facts) {
       if (verdict.action !== 'greylist') return verdict;
-      const skip = skipReason(cfg, session, verdict, facts);
+      const skip = skipReason(cfg, skipNet, session, verdict, facts);
       if (skip) return withNote(verdict, 'accept', GREYLIST_SYMBOLS.skipped, [skip]);
       const net = networkOf(session.client.ip) || session.client.ip;
       const sender = session.envelope.mailFrom.toLowerCase();

@@ -51,6 +51,8 @@ export function sniffType(data: Buffer): string | undefined {
   return undefined;
 }
 
+const IMAGE_EXT = /^(png|jpe?g|jfif|jpe|gif|bmp|webp|tiff?|heic)$/;
+
 /** Declared content types and file extensions each sniffed type is consistent with. */
 const COMPATIBLE: Readonly<Record<string, { types: RegExp; exts: RegExp }>> = {
   exe: { types: /^application\/(x-(ms)?dos-?exec\w*|x-msdownload|x-ms-?installer|vnd\.microsoft\.portable-executable|x-executable|exe|x-exe)$/, exts: /^(exe|dll|scr|com|cpl|sys|ocx|pif|msi|efi)$/ },
@@ -64,9 +66,10 @@ const COMPATIBLE: Readonly<Record<string, { types: RegExp; exts: RegExp }>> = {
   ole: { types: /^application\/(msword|vnd\.ms-\w+|x-msi|x-ole-storage|vnd\.visio|x-msmetafile)$/, exts: /^(doc|dot|xls|xlt|ppt|pps|msi|msg|vsd|pub|mpp)$/ },
   pdf: { types: /^application\/(x-)?pdf$/, exts: /^pdf$/ },
   rtf: { types: /^(application|text)\/(x-)?rtf$/, exts: /^(rtf|doc)$/ },
-  png: { types: /^image\/(x-)?png$/, exts: /^png$/ },
-  jpeg: { types: /^image\/(p?jpeg|jpg)$/, exts: /^(jpe?g|jfif|jpe)$/ },
-  gif: { types: /^image\/gif$/, exts: /^gif$/ },
+  // Images mislabelled as another image type are common and harmless: any image type/extension fits.
+  png: { types: /^image\//, exts: IMAGE_EXT },
+  jpeg: { types: /^image\//, exts: IMAGE_EXT },
+  gif: { types: /^image\//, exts: IMAGE_EXT },
   iso: { types: /^application\/(x-iso9660-image|x-cd-image)$/, exts: /^(iso|img)$/ },
 };
 

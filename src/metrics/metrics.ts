@@ -17,7 +17,8 @@ export function createMetrics(opts: { collectDefault?: boolean } = {}) {
 
   return {
     registry,
-    buildInfo: new client.Gauge({ name: 'spamgate_build_info', help: 'Build information; value is always 1', labelNames: ['version'], registers: r }),
+    // aggregator: how the cluster primary merges workers' values (AggregatorRegistry, FIELD-NOTES §8).
+    buildInfo: new client.Gauge({ name: 'spamgate_build_info', help: 'Build information; value is always 1', labelNames: ['version'], aggregator: 'first', registers: r }),
 
     // Sessions and messages
     sessions: new client.Counter({ name: 'spamgate_sessions_total', help: 'Client sessions opened', labelNames: ['frontend'], registers: r }),
@@ -52,8 +53,25 @@ export function createMetrics(opts: { collectDefault?: boolean } = {}) {
 
     // Rules
     ruleReloads: new client.Counter({ name: 'spamgate_rule_reloads_total', help: 'Rule reloads by result', labelNames: ['result'], registers: r }),
-    rulesLoaded: new client.Gauge({ name: 'spamgate_rules_loaded', help: 'Rules in the active rule set', labelNames: ['source'], registers: r }),
+    rulesLoaded: new client.Gauge({ name: 'spamgate_rules_loaded', help: 'Rules in the active rule set', labelNames: ['source'], aggregator: 'max', registers: r }),
   };
 }
 
 export type Metrics = ReturnType<typeof createMetrics>;
+
+/**
+ * The cluster primary's own instruments (workers: N > 1). Its registry is appended to the workers'
+ * aggregated metrics on /metrics; the names exist nowhere else, so no series is duplicated.
+ */
+export function createClusterMetrics() {
+  const registry = new client.Registry();
+  const r = [registry];
+  return {
+    registry,
+    workers: new client.Gauge({ name: 'spamgate_workers', help: 'Worker processes running and listening', registers: r }),
+    workersConfigured: new client.Gauge({ name: 'spamgate_workers_configured', help: 'Worker processes configured (workers: N|auto)', registers: r }),
+    workerRestarts: new client.Counter({ name: 'spamgate_worker_restarts_total', help: 'Worker processes restarted after exiting unexpectedly', registers: r }),
+  };
+}
+
+export type ClusterMetrics = ReturnType<typeof createClusterMetrics>;

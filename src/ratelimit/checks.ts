@@ -11,6 +11,7 @@ import type { Check, CheckContext, ForcedReply, Stage, SymbolDef } from '../core
 import type { RatelimitCheckConfig } from '../config/sections/checks-store.js';
 import type { BucketResult } from '../store/stores-api.js';
 import { storeFailed, systemClock, type Clock } from '../store/unavailable.js';
+import { cidrMatcher } from '../store/ipnet.js';
 import { AUTH_LOGIN, connectBuckets, mailBuckets, rcptBuckets, type BucketKind, type NamedBucket } from './buckets.js';
 
 const note = (name: string, description: string): SymbolDef => ({ name, score: 0, description, category: 'policy' });
@@ -54,6 +55,7 @@ export function buildRatelimitChecks(services: CheckServices, clock: Clock = sys
   const cfg: RatelimitCheckConfig = services.config.checks.ratelimit;
   if (!cfg.enabled) return undefined;
   const { stores } = services;
+  const skip = cidrMatcher(cfg.skipNetworks);
   const specs: { name: string; stage: LimitedStage; kinds: BucketKind[]; buckets: (ctx: CheckContext) => NamedBucket[] }[] = [
     { name: 'ratelimit_connect', stage: 'connect', kinds: ['ip', 'net'], buckets: (c) => connectBuckets(cfg, c.session) },
     { name: 'ratelimit_mail', stage: 'mail', kinds: ['sender', 'auth'], buckets: (c) => mailBuckets(cfg, c.session, c.facts.get(AUTH_LOGIN)) },
@@ -72,6 +74,7 @@ export function buildRatelimitChecks(services: CheckServices, clock: Clock = sys
       timeoutMs: cfg.timeoutMs,
       symbols: [...spec.kinds.map((k) => RATELIMIT_SYMBOLS[k]), unavailableSym],
       async run(ctx) {
+        if (skip(ctx.session.client.ip)) return;
         const buckets = spec.buckets(ctx);
         if (buckets.length === 0) return;
         let results: BucketResult[];

@@ -8,6 +8,7 @@
 import type { CheckFactory, CheckServices } from '../core/services.js';
 import type { Check, CheckContext, Stage } from '../core/types.js';
 import type { ReputationKey, ReputationOptions } from '../store/stores-api.js';
+import { cidrMatcher } from '../store/ipnet.js';
 import { storeFailed, systemClock, type Clock } from '../store/unavailable.js';
 import { connectKeys, dkimKeys, heloKeys, senderKeys } from './keys.js';
 import { judge, type JudgeOptions } from './math.js';
@@ -35,9 +36,10 @@ export function buildReputationChecks(services: CheckServices, clock: Clock = sy
   const cfg = services.config.checks.reputation;
   if (!cfg.enabled) return undefined;
   const opts = reputationOptions(cfg);
+  const skip = cidrMatcher(cfg.skipNetworks);
   const { stores } = services;
   const specs: StageSpec[] = [
-    { name: 'reputation_ip', stage: 'connect', kinds: ['ip', 'net'], keys: (c) => connectKeys(c.session) },
+    { name: 'reputation_ip', stage: 'connect', kinds: ['ip', 'net'], keys: (c) => connectKeys(c.session, skip) },
     { name: 'reputation_helo', stage: 'helo', kinds: ['helo'], keys: (c) => heloKeys(c.session) },
     { name: 'reputation_domain', stage: 'mail', kinds: ['domain'], keys: (c) => senderKeys(c.session) },
     { name: 'reputation_dkim', stage: 'data', kinds: ['dkim'], keys: (c) => dkimKeys(c.facts) },

@@ -9,7 +9,9 @@ import { domainOf } from '../store/keys.js';
 import { networkOf, normaliseIp } from '../store/ipnet.js';
 import type { ReputationKey } from '../store/stores-api.js';
 
-export function connectKeys(s: SessionView): ReputationKey[] {
+/** Client IP and network, unless `skip` says the client is in `skipNetworks` (loopback by default). */
+export function connectKeys(s: SessionView, skip: (ip: string) => boolean = () => false): ReputationKey[] {
+  if (skip(s.client.ip)) return [];
   const net = networkOf(s.client.ip);
   return net ? [{ kind: 'ip', value: normaliseIp(s.client.ip) }, { kind: 'net', value: net }] : [];
 }
@@ -40,6 +42,6 @@ export function dkimKeys(facts: Facts): ReputationKey[] {
   return [...out].map((value) => ({ kind: 'dkim', value }));
 }
 
-export function transactionKeys(s: SessionView, facts: Facts): ReputationKey[] {
-  return [...connectKeys(s), ...heloKeys(s), ...senderKeys(s), ...dkimKeys(facts)];
+export function transactionKeys(s: SessionView, facts: Facts, skip?: (ip: string) => boolean): ReputationKey[] {
+  return [...connectKeys(s, skip), ...heloKeys(s), ...senderKeys(s), ...dkimKeys(facts)];
 }

@@ -12,6 +12,7 @@ import type { TransactionObserver, TransactionOutcome } from '../core/engine-api
 import type { Facts, SessionView, Verdict } from '../core/types.js';
 import type { Config } from '../config/schema.js';
 import type { ReputationSample, Stores } from '../store/stores-api.js';
+import { cidrMatcher } from '../store/ipnet.js';
 import { systemClock, type Clock } from '../store/unavailable.js';
 import { reputationOptions } from './checks.js';
 import { transactionKeys } from './keys.js';
@@ -29,12 +30,13 @@ export function reputationObserver(config: Config, stores: Stores, clock: Clock 
   const cfg = config.checks.reputation;
   if (!cfg.enabled) return undefined;
   const opts = reputationOptions(cfg);
+  const skip = cidrMatcher(cfg.skipNetworks);
   return {
     name: 'reputation',
     async onTransaction(session: SessionView, verdict: Verdict, _outcome: TransactionOutcome, facts: Facts) {
       const sample = sampleOf(verdict, config.actions);
       if (!sample) return;
-      const keys = transactionKeys(session, facts);
+      const keys = transactionKeys(session, facts, skip);
       if (keys.length === 0) return;
       // Errors are counted by the store guard; a lost sample is not worth a log line per message.
       await stores.reputation.record(keys, sample, clock(), opts).catch(() => undefined);

@@ -105,26 +105,7 @@ function re(spec: RegexSpec | undefined, bad: (m: string) => void): RE2 | undefi
   return r;
 }
 
-const ADDR = /[^\s<>"(),;:[\]]+@[^\s<>"(),;:[\]]+/g;
-
-function headerPart(v: string, part: string): string {
-  switch (part) {
-    case 'addr': {
-      // SpamAssassin's :addr: the first addr-spec of the field.
-      ADDR.lastIndex = 0;
-      return ADDR.exec(v)?.[0] ?? '';
-    }
-    case 'name': {
-      // SpamAssassin's :name: the display name (approximation: text before `<`, quotes removed).
-      const lt = v.indexOf('<');
-      const paren = /\(([^)]*)\)/.exec(v);
-      const name = lt > 0 ? v.slice(0, lt) : paren ? paren[1]! : '';
-      return name.trim().replace(/^"|"$/g, '').trim();
-    }
-    default:
-      return v;
-  }
-}
+const EMPTY = Buffer.alloc(0);
 
 export function buildTest(t: Exclude<TestSpec, { kind: 'meta' }>, bad: (m: string) => void): TestFn | undefined {
   switch (t.kind) {
@@ -155,31 +136,29 @@ export function buildTest(t: Exclude<TestSpec, { kind: 'meta' }>, bad: (m: strin
         return ({ msg }) => ((msg.header(lname).length > 0) === exists ? [] : undefined);
       }
       const rr = r!;
-      return ({ msg }) => {
-        let value: string;
-        if (all) value = part === 'raw' ? msg.rawHeaders : msg.headersText;
-        else {
-          const fields = msg.header(lname);
-          if (fields.length === 0) value = ifUnset ?? '';
-          else value = fields.map((f) => headerPart(part === 'raw' ? f.raw : f.value, part)).join('\n');
-        }
-        rr.lastIndex = 0;
-        const m = rr.exec(value);
-        if (negate) return m ? undefined : [];
-        return m ? [shorten(m[0])] : undefined;
+      const key = all ? 'all' : lname;
+      const unset = ifUnset !== undefined ? Buffer.from(ifUnset, 'utf8') : EMPTY;
+      return ({ targets }) => {
+        const value = targets.header(key, part) ?? unset;
+        if (!rr.test(value)) return negate ? [] : undefined;
+        if (negate) return undefined;
+        const m = matchText(rr, value);
+        return m !== undefined ? [m] : [];
       };
     }
     case 'uri': {
       const r = re(t.regex, bad);
       if (r === null) return undefined;
       const { target, ipLiteral, punycode } = t;
-      return ({ msg }) => {
-        for (const u of msg.uris) {
+      return ({ msg, targets }) => {
+        const bufs = r ? targets.uris(target) : undefined;
+        for (let i = 0; i < msg.uris.length; i++) {
+          const u = msg.uris[i]!;
           if (ipLiteral && !u.ipLiteral) continue;
           if (punycode && !u.punycode) continue;
           if (r) {
-            const v = target === 'domain' ? u.domain : target === 'host' ? u.host : u.url;
-            if (!v || !r.test(v)) continue;
+            const v = bufs![i]!;
+            if (v.length === 0 || !r.test(v)) continue;
           }
           return [shorten(u.url, 80)];
         }

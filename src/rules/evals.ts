@@ -158,7 +158,7 @@ export const EVALS: Readonly<Record<string, EvalTest>> = {
   html_hidden_text: {
     description:
       'HTML hides at least `minChars` characters of text (display:none, font-size:0, same-colour text …), and at least `minRatio` of the visible amount',
-    args: { minChars: 20, minRatio: 0.1 },
+    args: { minChars: 100, minRatio: 0.1 },
     run({ msg }, a) {
       const s = msg.htmlSignals;
       // Long newsletters hide a few words in layout tricks; spam hides paragraphs of filler.

@@ -7,6 +7,7 @@ import type { Envelope } from '../core/types.js';
 import type { ParsedMessage } from '../message/index.js';
 import { getParseLimits } from '../message/index.js';
 import type { CompiledRule, RuleInput, RuleSet, ScanTargets } from './types.js';
+import { headerPart } from './header-part.js';
 
 export interface RuleHit {
   readonly rule: CompiledRule;
@@ -25,7 +26,27 @@ export function scanTargets(msg: ParsedMessage): ScanTargets {
   let body: Buffer | undefined;
   let rawbody: Buffer | undefined;
   let full: Buffer | undefined;
+  const uriBufs = new Map<string, readonly Buffer[]>();
+  const headerBufs = new Map<string, Buffer | undefined>();
   return {
+    uris: (target) => {
+      let list = uriBufs.get(target);
+      if (!list) uriBufs.set(target, (list = msg.uris.map((u) => Buffer.from(target === 'domain' ? u.domain : target === 'host' ? u.host : u.url, 'utf8'))));
+      return list;
+    },
+    header: (lname, part) => {
+      const key = `${part}\0${lname}`;
+      if (headerBufs.has(key)) return headerBufs.get(key);
+      let value: string | undefined;
+      if (lname === 'all') value = part === 'raw' ? msg.rawHeaders : msg.headersText;
+      else {
+        const fields = msg.header(lname);
+        if (fields.length) value = fields.map((f) => headerPart(part === 'raw' ? f.raw : f.value, part)).join('\n');
+      }
+      const buf = value === undefined ? undefined : Buffer.from(value, 'utf8');
+      headerBufs.set(key, buf);
+      return buf;
+    },
     // SpamAssassin's body: the Subject, then the decoded text parts, then the HTML rendered as text.
     body: () => (body ??= Buffer.from(`${msg.subject}\n${msg.text}\n${msg.htmlText}`, 'utf8')),
     // SpamAssassin's rawbody: transfer encoding decoded, HTML not rendered (tags and comments kept).

@@ -18,7 +18,7 @@ import type { HeaderPart, RuleSpec, SkippedRule, TestSpec } from './types.js';
 
 const RULE_TYPES = new Set(['header', 'body', 'rawbody', 'uri', 'full', 'meta']);
 /** Directives that define rules we cannot run (plugins, DNS, MIME part headers). */
-const FOREIGN_RULE_TYPES = new Set(['mimeheader', 'uri_detail', 'askdns', 'urirhssub', 'urirhsbl', 'uridnsbl', 'uridnssub', 'check_rbl', 'uri_block_cc', 'uri_block_cont', 'uri_block_cidr', 'header_block']);
+const FOREIGN_RULE_TYPES = new Set(['mimeheader', 'uri_detail', 'askdns', 'urirhssub', 'urirhsbl', 'uridnsbl', 'uridnssub', 'uri_block_cc', 'uri_block_cont', 'uri_block_cidr']);
 /** Pseudo-headers SpamAssassin computes from its own relay analysis; we have no equivalent. */
 const PSEUDO_HEADERS = /^(X-Spam-Relays-|ALL-TRUSTED|ALL-UNTRUSTED|ALL-INTERNAL|ALL-EXTERNAL|X-Spam-|ToCc$|EnvelopeFrom$|MESSAGEID$|X-Original-To$|X-Envelope-)/i;
 /** `if can(...)` features whose rule semantics we follow. */

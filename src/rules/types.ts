@@ -95,6 +95,13 @@ export interface ScanTargets {
   body(): Buffer;
   rawbody(): Buffer;
   full(): Buffer;
+  /** One Buffer per entry of `msg.uris` (same order): the URL, registrable domain or host. */
+  uris(target: 'url' | 'domain' | 'host'): readonly Buffer[];
+  /**
+   * The value a header test scans (`ALL`, or every field of that name joined by newlines, in the
+   * given part), or undefined when the header is absent. Cached per message.
+   */
+  header(lname: string, part: HeaderPart): Buffer | undefined;
 }
 
 /** A test: undefined = no hit; otherwise the options to report (possibly empty). */

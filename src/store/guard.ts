@@ -1,7 +1,13 @@
 /**
  * Every Redis store call goes through here: a hard deadline (ioredis `commandTimeout` already
  * bounds each command; this also bounds a call made of several), error → StoreUnavailableError,
- * and the store metrics. Fail open, fast (ARCHITECTURE failure policy; FIELD-NOTES §7).
+ * the store metrics, and a circuit breaker. Fail open, fast (ARCHITECTURE failure policy;
+ * FIELD-NOTES §7).
+ *
+ * Circuit breaker: after `failures` failed calls in a row, calls fail at once for `cooldownMs`
+ * (no 100 ms wait per SMTP stage while Redis is stalled, and no backlog of commands piling up
+ * in the client for a server that does not answer); then one call probes — success closes the
+ * circuit, failure reopens it. A successful `ready()` PING closes it too.
  */
 import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
@@ -15,14 +21,49 @@ export interface StoreDeps {
   readonly log?: Logger;
 }
 
+export interface BreakerOptions {
+  readonly failures: number;
+  readonly cooldownMs: number;
+  /** Wall clock for the breaker (tests inject one). */
+  readonly now: () => number;
+}
+
+export const DEFAULT_BREAKER: BreakerOptions = { failures: 5, cooldownMs: 1000, now: Date.now };
+
 export class StoreGuard {
   private lastLog = 0;
+  private consecutive = 0;
+  private openUntil = 0;
+  private probing = false;
+
   constructor(
     private readonly timeoutMs: number,
     private readonly deps: StoreDeps,
+    private readonly breaker: BreakerOptions = DEFAULT_BREAKER,
   ) {}
 
+  /** Open = calls fail at once. */
+  get open(): boolean {
+    return this.breaker.now() < this.openUntil;
+  }
+
+  /** The backend answered (ready() PING): close the circuit. */
+  reset(): void {
+    this.consecutive = 0;
+    this.openUntil = 0;
+    this.probing = false;
+  }
+
   async call<T>(store: StoreName, op: string, fn: () => Promise<T>): Promise<T> {
+    if (this.open) {
+      this.deps.metrics?.storeErrors.inc({ store, op });
+      throw new StoreUnavailableError(store, op, new Error('circuit open after repeated failures'));
+    }
+    // First call after the cooldown: a probe. Its failure reopens the circuit at once.
+    if (this.openUntil !== 0) {
+      this.probing = true;
+      this.openUntil = 0;
+    }
     const stop = this.deps.metrics?.storeDuration.startTimer({ store, op });
     let timer: NodeJS.Timeout | undefined;
     try {
@@ -30,15 +71,24 @@ export class StoreGuard {
         timer = setTimeout(() => reject(new Error(`deadline ${this.timeoutMs} ms`)), this.timeoutMs + DEADLINE_SLACK_MS);
         timer.unref();
       });
-      return await Promise.race([Promise.resolve().then(fn), deadline]);
+      const result = await Promise.race([Promise.resolve().then(fn), deadline]);
+      this.consecutive = 0;
+      this.probing = false;
+      return result;
     } catch (e) {
       this.deps.metrics?.storeErrors.inc({ store, op });
       const err = e instanceof StoreUnavailableError ? e : new StoreUnavailableError(store, op, e);
+      this.consecutive++;
+      if (this.probing || this.consecutive >= this.breaker.failures) {
+        this.openUntil = this.breaker.now() + this.breaker.cooldownMs;
+        this.consecutive = 0;
+        this.probing = false;
+      }
       // Redis down means this fires per message: log at most once a second.
       const now = Date.now();
       if (now - this.lastLog > 1000) {
         this.lastLog = now;
-        this.deps.log?.warn({ store, op, err: err.message }, 'store call failed');
+        this.deps.log?.warn({ store, op, err: err.message, circuitOpen: this.open }, 'store call failed');
       }
       throw err;
     } finally {

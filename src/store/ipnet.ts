@@ -65,3 +65,21 @@ function toBits(ip: string): string | undefined {
   if (net.isIPv6(ip)) return expandV6(ip).map((g) => parseInt(g, 16).toString(2).padStart(16, '0')).join('');
   return undefined;
 }
+
+/** A matcher for a fixed list of networks, parsed once (checks call it per connection). */
+export function cidrMatcher(cidrs: readonly string[]): (ip: string) => boolean {
+  const nets = cidrs
+    .map((c) => {
+      const [addr, bitsText] = c.split('/');
+      const bits = addr ? toBits(normaliseIp(addr)) : undefined;
+      if (!bits) return undefined;
+      const n = bitsText === undefined ? bits.length : Number(bitsText);
+      return { len: bits.length, prefix: bits.slice(0, n) };
+    })
+    .filter((x): x is { len: number; prefix: string } => x !== undefined);
+  if (nets.length === 0) return () => false;
+  return (ip) => {
+    const b = toBits(normaliseIp(ip));
+    return b !== undefined && nets.some((n) => n.len === b.length && b.startsWith(n.prefix));
+  };
+}

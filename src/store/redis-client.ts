@@ -10,9 +10,9 @@
  * RESP3 changes nothing for us except one extra command at connect. We pin `protocol: 3` and
  * `replyMapping: 'legacy'` explicitly so a future default change cannot alter reply shapes.
  *
- * Auto-pipelining: the stores issue all commands of one stage in the same tick; ioredis sends
- * them as one pipeline per node, i.e. one round trip per stage (and, unlike an explicit
- * `pipeline()`, it also works across slots in a Cluster).
+ * Auto-pipelining (single server and Sentinel): the stores issue all commands of one stage in the
+ * same tick; ioredis sends them as one pipeline, i.e. one round trip per stage. In a Cluster the
+ * same commands go out at once to their nodes in parallel (auto-pipelining is off there, see below).
  */
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
@@ -76,7 +76,11 @@ export function createRedisClient(cfg: RedisCfg, log?: Logger): ScriptedRedis {
       {
         redisOptions: clusterNodeOptions(common),
         enableOfflineQueue: false,
-        enableAutoPipelining: true,
+        // Not in Cluster mode: ioredis batches per node and handles MOVED per batch, so after a
+        // topology change (a master rejoining) commands keep failing with MOVED (ioredis #2075,
+        // reproduced in test/integration/redis-cluster-failure.test.ts). Commands of one stage are
+        // still sent at once, to each node in parallel: one round trip of latency.
+        enableAutoPipelining: false,
         clusterRetryStrategy: retryStrategy,
         // A moved slot after failover is retried once quickly; the store deadline bounds the rest.
         retryDelayOnFailover: 50,

@@ -234,7 +234,11 @@ export function createRedisStores(cfg: RedisCfg, deps: StoreDeps): Stores & { re
     ratelimit: new RedisRateLimitStore(c),
     history: new RedisHistoryStore(c),
     bayes: new RedisBayesStore(c),
-    ready: (timeoutMs) => waitReady(r, timeoutMs),
+    ready: async (timeoutMs) => {
+      const ok = await waitReady(r, timeoutMs);
+      if (ok) c.g.reset();
+      return ok;
+    },
     close: async () => {
       // QUIT when connected (flushes replies); never wait long for a dead server.
       if (r.status === 'ready') await Promise.race([r.quit().catch(() => undefined), sleep(500)]);

@@ -182,3 +182,64 @@ export class RedisCluster {
     await Promise.all(this.nodes.map((n) => n.stop()));
   }
 }
+
+/**
+ * A master, one replica and one Sentinel watching them (quorum 1, down after 1 s), for the
+ * `redis.sentinel` mode and its failover.
+ */
+export class RedisSentinelGroup {
+  private constructor(
+    readonly master: RedisServer,
+    readonly replica: RedisServer,
+    readonly sentinelPort: number,
+    private readonly sentinel: ChildProcess,
+    private readonly dir: string,
+  ) {}
+
+  static readonly NAME = 'sgmaster';
+
+  static async start(): Promise<RedisSentinelGroup> {
+    const master = await RedisServer.start();
+    const replica = await RedisServer.start(['--replicaof', '127.0.0.1', String(master.port)]);
+    const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-sentinel-'));
+    const port = await freePort();
+    const conf = path.join(dir, 'sentinel.conf');
+    fs.writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor ${RedisSentinelGroup.NAME} 127.0.0.1 ${master.port} 1`,
+        `sentinel down-after-milliseconds ${RedisSentinelGroup.NAME} 1000`,
+        `sentinel failover-timeout ${RedisSentinelGroup.NAME} 5000`,
+        '',
+      ].join('\n'),
+    );
+    const sentinel = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+    await waitFor(async () => (await rawCommand(port, 'PING', 300)).startsWith('+PONG'), `sentinel :${port}`);
+    // Wait until the replica is in sync, so a failover has something to promote.
+    await waitFor(async () => (await rawCommand(replica.port, 'INFO replication')).includes('master_link_status:up'), 'replica in sync');
+    return new RedisSentinelGroup(master, replica, port, sentinel, dir);
+  }
+
+  /** Port of the current master according to the Sentinel. */
+  async masterPort(): Promise<number> {
+    const r = await rawCommand(this.sentinelPort, `SENTINEL get-master-addr-by-name ${RedisSentinelGroup.NAME}`);
+    const m = /\$\d+\r\n(\d+)\r\n$/.exec(r);
+    return m ? Number(m[1]) : 0;
+  }
+
+  async waitForFailover(fromPort: number, timeoutMs = 20_000): Promise<void> {
+    await waitFor(async () => {
+      const p = await this.masterPort();
+      return p !== 0 && p !== fromPort;
+    }, 'sentinel failover', timeoutMs);
+  }
+
+  async stop(): Promise<void> {
+    this.sentinel.kill('SIGKILL');
+    await Promise.all([this.master.stop(), this.replica.stop()]);
+    fs.rmSync(this.dir, { recursive: true, force: true });
+  }
+}

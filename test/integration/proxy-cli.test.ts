@@ -97,7 +97,11 @@ describe('spamgate serve', () => {
   });
 
   const start = (file: string) => (daemon = new Daemon(spawn(process.execPath, [BIN, 'serve', '--config', file], { cwd: ROOT })));
-  const portOf = async (d: Daemon) => Number(String((await d.waitFor((l) => l.msg === 'listening')).listen).split(':').pop());
+  // 'spamgate started' comes once the signal handlers are in place; the port is in 'listening'.
+  const portOf = async (d: Daemon) => {
+    await d.waitFor((l) => l.msg === 'spamgate started');
+    return Number(String((await d.waitFor((l) => l.msg === 'listening')).listen).split(':').pop());
+  };
 
   test('SIGTERM: the transaction in flight is finished and delivered, idle sessions get 421, exit 0', async () => {
     const d = start(writeConfig(dir, sink.port));

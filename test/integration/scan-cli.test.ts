@@ -36,7 +36,7 @@ function writeConfig(name: string, extra = ''): string {
     `hostname: mx.test.example
 dns:
   servers: ["${dns.address}"]
-  timeoutMs: 500
+  timeoutMs: 5000
 rules:
   paths: ["${path.join(ROOT, 'rules')}"]
   watch: false

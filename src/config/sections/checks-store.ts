@@ -6,6 +6,9 @@
 import { z } from 'zod';
 import { cidr } from '../types.js';
 
+/** Loopback: never rate-limited, never given an IP/network reputation (see skipNetworks). */
+const LOCAL_NETWORKS = ['127.0.0.0/8', '::1/128'];
+
 export const reputationCheckSchema = z
   .object({
     enabled: z.boolean().default(true),
@@ -21,6 +24,11 @@ export const reputationCheckSchema = z
     minBadness: z.number().min(0).max(1).default(0.2),
     /** Per stage; above redis.commandTimeoutMs so the store fails first and says why. */
     timeoutMs: z.number().int().positive().default(250),
+    /**
+     * Clients whose IP and network are not tracked: loopback by default (local tools, or a proxy
+     * in front that does not pass the real client address — all mail would share one entry).
+     */
+    skipNetworks: z.array(cidr).default(LOCAL_NETWORKS),
   })
   .strict()
   .prefault({});
@@ -76,6 +84,8 @@ export const ratelimitCheckSchema = z
     auth: bucket.default({ perMinute: 30, burst: 30 }),
     rcpt: bucket.default({ perMinute: 60, burst: 60 }),
     rcpt_domain: bucket.default({ perMinute: 1000, burst: 1000 }),
+    /** Clients never limited (loopback by default: local tools, health checks). */
+    skipNetworks: z.array(cidr).default(LOCAL_NETWORKS),
     /** Recipient domain (lower-case) → its own rcpt/rcpt_domain limits. */
     domains: z.record(z.string().min(1), z.object(rcptBuckets).strict()).default({}),
   })

@@ -17,13 +17,14 @@ import type { DataResult, FilterSession, StageResult } from '../../core/engine-a
 import type { ClientInfo } from '../../core/types.js';
 import { REPLIES } from '../../core/replies.js';
 import type { Metrics } from '../../metrics/metrics.js';
-import { DownstreamConnection, DownstreamError, type DownstreamOptions } from './downstream-client.js';
+import { DownstreamError } from './downstream-client.js';
+import { DownstreamSession } from './downstream-session.js';
 import { type SmtpServerReply, replyText } from './smtp-reply-reader.js';
 import { fromDecision, fromDownstream, fromTable, type ClientReply } from './client-reply.js';
 import { LineEndingValidator } from './data-validator.js';
 import { rewriteHeaders } from './header-rewrite.js';
 import { receivedHeader } from './received-header.js';
-import { buildIdentityCommands, type ClientIdentity } from './xforward.js';
+import { logTransaction, newTransaction, type Transaction, type TransactionInfo } from './transaction-log.js';
 
 export type HookResult = { readonly ok: true; readonly text?: string } | { readonly ok: false; readonly reply: ClientReply };
 
@@ -39,26 +40,16 @@ export interface RelayDeps {
 const OK: HookResult = { ok: true };
 const unavailable = (): HookResult => ({ ok: false, reply: fromTable(REPLIES.downstreamUnavailable) });
 
-/** A transaction's record for its log line. */
-interface Transaction {
-  readonly started: number;
-  mailFrom: string;
-  rcptTo: string[];
-  rejectedRcpts: { rcpt: string; code: number }[];
-  timings: Record<string, number>;
-}
-
 export class RelaySession {
-  private downstream: DownstreamConnection | undefined;
-  private xclientSent = false;
+  private readonly ds: DownstreamSession;
   private tx: Transaction | undefined;
   private heloSeen: string | undefined;
-  /** The XFORWARD lines for the current client identity (the same for every transaction). */
-  private xforwardCache: { key: string; lines: string[] } | undefined;
   /** A hook is running (draining waits for it). */
   busy = false;
 
-  constructor(private readonly deps: RelayDeps) {}
+  constructor(private readonly deps: RelayDeps) {
+    this.ds = new DownstreamSession(deps.config, deps.log);
+  }
 
   /** Between transactions and not in a command: safe to close during a drain. */
   get idle(): boolean {
@@ -116,11 +107,11 @@ export class RelaySession {
     const m = await this.stage(() => engine.mail(addr.address, args));
     if (!m.ok) return m;
 
-    const tx: Transaction = { started: Date.now(), mailFrom: addr.address, rcptTo: [], rejectedRcpts: [], timings: {} };
+    const tx = newTransaction(addr.address);
     const t0 = performance.now();
     let reply: SmtpServerReply;
     try {
-      reply = await this.openAndMail(session, addr, resetFirst);
+      reply = await this.ds.mail(session, addr, resetFirst);
     } catch (e) {
       this.downstreamFailed(e, 'mail');
       engine.reset();
@@ -139,8 +130,7 @@ export class RelaySession {
   async rcpt(addr: SMTPServerAddress): Promise<HookResult> {
     const { engine, metrics } = this.deps;
     const tx = this.tx;
-    const ds = this.downstream;
-    if (!tx || !ds) return unavailable();
+    if (!tx || !this.ds.open) return unavailable();
     const r = await this.stage(() => engine.rcpt(addr.address));
     if (!r.ok) {
       tx.rejectedRcpts.push({ rcpt: addr.address, code: r.reply.code });
@@ -148,7 +138,7 @@ export class RelaySession {
     }
     let reply: SmtpServerReply;
     try {
-      reply = await ds.command(`RCPT TO:<${addr.address}>`);
+      reply = await this.ds.rcpt(addr.address);
     } catch (e) {
       this.downstreamFailed(e, 'rcpt');
       return unavailable();
@@ -193,7 +183,11 @@ export class RelaySession {
     });
     metrics.bytesIn.inc(size);
     metrics.messageSize.observe(size);
-    if (!tx || !this.downstream) return unavailable();
+    if (!tx || !this.ds.open) {
+      // The downstream went away during the transaction (already counted and logged at the time).
+      if (tx) this.endTransaction('downstream-failed', { action: 'tempfail', size, reply: fromTable(REPLIES.downstreamUnavailable) });
+      return unavailable();
+    }
     tx.timings.receiveMs = round(performance.now() - tRecv);
 
     if (over) {
@@ -244,9 +238,7 @@ export class RelaySession {
     const tRelay = performance.now();
     let final: SmtpServerReply;
     try {
-      // The client may have gone while the engine ran (close() dropped the downstream).
-      if (!this.downstream) throw new DownstreamError('drop', 'session closed before relaying');
-      const r = await this.downstream.data(parts);
+      const r = await this.ds.data(parts);
       final = r.reply;
       metrics.bytesOut.inc(r.bytes);
     } catch (e) {
@@ -270,8 +262,7 @@ export class RelaySession {
   close(): void {
     if (this.tx) this.endTransaction('client-closed');
     this.deps.engine.close();
-    this.downstream?.quit();
-    this.downstream = undefined;
+    this.ds.quit();
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -288,70 +279,6 @@ export class RelaySession {
     return r.action === 'continue' ? OK : { ok: false, reply: fromDecision(r) };
   }
 
-  private async openAndMail(session: SMTPServerSession, addr: SMTPServerAddress, resetFirst: boolean): Promise<SmtpServerReply> {
-    const reused = this.downstream?.usable === true;
-    try {
-      return await this.sendMail(session, addr, resetFirst && reused);
-    } catch (e) {
-      // A reused connection the downstream closed while idle (its own timeout): retry once on a
-      // fresh one. Nothing of this transaction was accepted yet, so a retry cannot duplicate.
-      if (!reused || !(e instanceof DownstreamError) || e.kind !== 'drop') throw e;
-      this.downstream?.destroy();
-      this.downstream = undefined;
-      return this.sendMail(session, addr, false);
-    }
-  }
-
-  private async sendMail(session: SMTPServerSession, addr: SMTPServerAddress, rset: boolean): Promise<SmtpServerReply> {
-    const cfg = this.deps.config;
-    let ds = this.downstream;
-    if (!ds || !ds.usable) {
-      ds?.destroy();
-      ds = this.downstream = await DownstreamConnection.open(downstreamOptions(cfg));
-      this.xclientSent = false;
-      rset = false;
-    }
-    const identity: ClientIdentity = {
-      addr: session.remoteAddress,
-      port: session.remotePort,
-      ...(session.hostNameAppearsAs ? { helo: session.hostNameAppearsAs } : {}),
-      proto: session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP',
-      ident: session.id,
-      destAddr: session.localAddress,
-      destPort: session.localPort,
-    };
-    if (rset) {
-      const r = await ds.command('RSET');
-      if (r.code !== 250) throw new DownstreamError('protocol', `downstream refused RSET: ${r.code}`);
-    }
-    // XCLIENT: once per downstream connection, between transactions, then EHLO again (XCLIENT_README).
-    if (cfg.downstream.xclient && !this.xclientSent && ds.caps.has('XCLIENT')) {
-      this.xclientSent = true;
-      for (const line of buildIdentityCommands('xclient', identity, ds.caps.get('XCLIENT') ?? [])) {
-        const r = await ds.command(line);
-        if (r.code !== 220) {
-          this.deps.log.warn({ downstream: `${r.code} ${replyText(r)}` }, 'downstream refused XCLIENT (smtpd_authorized_xclient_hosts?); relaying without it');
-          break;
-        }
-        // The 220 is a new greeting: the session restarts, EHLO again.
-        await ds.ehlo();
-      }
-    }
-    const lines: string[] = [];
-    // XFORWARD is reset after each transaction, so it goes before every MAIL (XFORWARD_README).
-    if (cfg.downstream.xforward && ds.caps.has('XFORWARD')) {
-      const key = `${identity.addr} ${identity.port} ${identity.helo ?? ''} ${identity.proto}`;
-      if (this.xforwardCache?.key !== key) this.xforwardCache = { key, lines: buildIdentityCommands('xforward', identity, ds.caps.get('XFORWARD') ?? []) };
-      lines.push(...this.xforwardCache.lines);
-    }
-    lines.push(mailCommand(addr, ds));
-    const replies = await ds.pipeline(lines);
-    for (const r of replies.slice(0, -1)) {
-      if (r.code !== 250) this.deps.log.warn({ downstream: `${r.code} ${replyText(r)}` }, 'downstream refused XFORWARD (smtpd_authorized_xforward_hosts?)');
-    }
-    return replies[replies.length - 1]!;
-  }
-
   /** A downstream 4xx/5xx passed back as is; anything else (3xx, 1xx) means we lost sync: 451. */
   private refusal(reply: SmtpServerReply): HookResult {
     return reply.code >= 400 && reply.code < 600 ? { ok: false, reply: fromDownstream(reply) } : unavailable();
@@ -361,91 +288,26 @@ export class RelaySession {
     const kind = e instanceof DownstreamError ? e.kind : 'error';
     this.deps.metrics.downstreamFailures.inc({ kind });
     this.deps.log.warn({ err: { message: (e as Error).message, kind }, command }, 'downstream unavailable');
-    this.downstream?.destroy();
-    this.downstream = undefined;
+    this.ds.drop();
   }
 
   /** We answer the message ourselves (size, line endings, verdict): abandon the downstream transaction. */
-  private async finishLocal(reply: ClientReply, info: LogInfo): Promise<HookResult> {
+  private async finishLocal(reply: ClientReply, info: TransactionInfo): Promise<HookResult> {
     this.deps.metrics.messages.inc({ action: info.action, frontend: 'smtp' });
     this.endTransaction('refused-local', { ...info, reply });
-    // RSET (awaited, so the next MAIL is not pipelined behind it unasked): the downstream forgets
-    // the envelope and the connection stays for the next transaction.
-    const ds = this.downstream;
-    if (ds?.usable) {
-      try {
-        const r = await ds.command('RSET');
-        if (r.code !== 250) throw new DownstreamError('protocol', `downstream refused RSET: ${r.code}`);
-      } catch {
-        ds.destroy();
-        this.downstream = undefined;
-      }
-    }
+    // The downstream forgets the envelope; its connection stays for the next transaction.
+    await this.ds.rset();
     return { ok: false, reply };
   }
 
-  private endTransaction(outcome: string, info?: LogInfo): void {
+  private endTransaction(outcome: string, info?: TransactionInfo): void {
     const tx = this.tx;
     this.tx = undefined;
     this.deps.engine.reset();
     if (!tx) return;
-    const totalMs = Date.now() - tx.started;
-    this.deps.metrics.transactionDuration.observe(totalMs / 1000);
-    if (!this.deps.log.isLevelEnabled('info')) return;
-    const v = info?.verdict;
-    this.deps.log.info(
-      {
-        tx: outcome,
-        ...(this.heloSeen ? { helo: this.heloSeen } : {}),
-        mailFrom: tx.mailFrom,
-        rcptTo: tx.rcptTo,
-        ...(tx.rejectedRcpts.length ? { rejectedRcpts: tx.rejectedRcpts } : {}),
-        size: info?.size,
-        action: info?.action,
-        ...(info?.reason ? { reason: info.reason } : {}),
-        ...(v ? { score: v.score, symbols: v.symbols.map((s) => `${s.name}(${s.score})`) } : {}),
-        ...(info?.reply ? { reply: `${info.reply.code} ${info.reply.text}` } : {}),
-        ...(info?.downstream ? { downstream: `${info.downstream.code} ${replyText(info.downstream)}` } : {}),
-        timings: { ...tx.timings, totalMs },
-      },
-      'transaction',
-    );
+    this.deps.metrics.transactionDuration.observe((Date.now() - tx.started) / 1000);
+    logTransaction(this.deps.log, outcome, tx, this.heloSeen, info);
   }
-}
-
-interface LogInfo {
-  action: string;
-  size?: number;
-  reason?: string;
-  verdict?: DataResult['verdict'];
-  reply?: ClientReply;
-  downstream?: SmtpServerReply;
-}
-
-export function downstreamOptions(cfg: Config): DownstreamOptions {
-  const d = cfg.downstream;
-  return {
-    host: d.host,
-    port: d.port,
-    tls: d.tls,
-    tlsVerify: d.tlsVerify,
-    helo: d.helo ?? cfg.hostname,
-    connectTimeoutMs: d.connectTimeoutMs,
-    commandTimeoutMs: d.commandTimeoutMs,
-    dataTimeoutMs: d.dataTimeoutMs,
-  };
-}
-
-/** MAIL FROM with the client's ESMTP parameters the downstream also supports (RFC 1870, 6152, 6531). */
-function mailCommand(addr: SMTPServerAddress, ds: DownstreamConnection): string {
-  const args = addr.args || {};
-  let line = `MAIL FROM:<${addr.address}>`;
-  const size = args.SIZE;
-  if (typeof size === 'string' && /^\d+$/.test(size) && ds.caps.has('SIZE')) line += ` SIZE=${size}`;
-  const body = typeof args.BODY === 'string' ? args.BODY.toUpperCase() : undefined;
-  if ((body === '8BITMIME' || body === '7BIT') && ds.caps.has('8BITMIME')) line += ` BODY=${body}`;
-  if (args.SMTPUTF8 && ds.caps.has('SMTPUTF8')) line += ' SMTPUTF8';
-  return line;
 }
 
 function classOf(code: number): string {

@@ -55,6 +55,12 @@ describe('engine', () => {
     expect(calls).toEqual(['greylist:a@example.org:pass']);
     expect(data.verdict.action).toBe('accept');
 
+    // Never for a forced verdict (e.g. a rate limit forcing greylist).
+    const { engine: forced } = engineWith([testCheck('limit', 'mail', [sym('LIMITED', 0)], (ctx) => ctx.force('greylist', 'rate limit'))], '', { modifiers: [greylistPass] });
+    const fr = await transaction(forced.open('smtp'), 'a@example.org', ['b@example.com']);
+    expect(fr.data.verdict).toMatchObject({ action: 'greylist', forced: { by: 'limit', reason: 'rate limit' } });
+    expect(calls).toHaveLength(1);
+
     const { engine: e2 } = engineWith([scoring(7)], '', { modifiers: [greylistPass] });
     const r2 = await transaction(e2.open('smtp'), 'a@example.org', ['b@example.com']);
     expect(r2.data.verdict.action).toBe('tag');
@@ -114,5 +120,22 @@ describe('engine', () => {
     await s.rcpt('c@example.com');
     const v = (await s.data(Buffer.from('\r\nbody\r\n'))).verdict;
     expect(v).toMatchObject({ action: 'accept', score: 0, symbols: [] });
+  });
+
+  test('a second EHLO (after STARTTLS) replaces the first one\'s evidence', async () => {
+    const { engine } = engineWith([
+      testCheck('helo_name', 'helo', [sym('HELO_BAD', 3)], (ctx) => {
+        if (ctx.session.helo === 'bad') ctx.emit('HELO_BAD');
+      }),
+      testCheck('conn', 'connect', [sym('CONN_SEEN', 1)]),
+    ]);
+    const s = engine.open('smtp');
+    await s.connect({ ip: '192.0.2.1', port: 1, tls: false });
+    await s.helo('bad');
+    await s.helo('good.example');
+    await s.mail('a@example.org', {});
+    await s.rcpt('b@example.com');
+    const v = (await s.data(Buffer.from('\r\nx\r\n'))).verdict;
+    expect(v.symbols.map((x) => x.name)).toEqual(['CONN_SEEN']);
   });
 });

@@ -120,3 +120,14 @@ describe('validateSymbols', () => {
     expect(r.symbol('RULE_B')).toBeUndefined();
   });
 });
+
+describe('extra symbols (verdict modifiers)', () => {
+  test('declared like check symbols: listed, overridable, clashes refused', () => {
+    const r = CheckRegistry.build([testCheck('a', 'data', [sym('A_X')])], { GREY_PASS: 0.5 }, [{ owner: 'greylist', symbols: [sym('GREY_PASS', 0)] }]);
+    expect(r.symbol('GREY_PASS')).toMatchObject({ check: 'greylist', score: 0.5 });
+    expect(r.rebuildSymbols()).toEqual([]);
+    expect(problems(() => CheckRegistry.build([testCheck('a', 'data', [sym('A_X')])], {}, [{ owner: 'greylist', symbols: [sym('A_X')] }]))).toEqual([
+      'symbol "A_X" is declared by both "a" and "greylist"',
+    ]);
+  });
+});

@@ -166,7 +166,8 @@ describe('sniffing and zip', () => {
     ['pdf', 'application/pdf', 'a.pdf', false],
     ['zip', 'application/vnd.openxmlformats-officedocument.wordprocessingml.document', 'a.docx', false],
     ['jpeg', 'image/jpeg', 'a.jpg', false],
-    ['png', 'image/jpeg', 'a.jpg', true],
+    ['png', 'image/jpeg', 'a.jpg', false],
+    ['png', 'application/pdf', 'a.pdf', true],
     [undefined, 'application/pdf', 'a.pdf', false],
   ])('mismatch %s declared %s named %s → %s', (sniffed, ct, name, want) => expect(typeMismatch(sniffed, ct, name)).toBe(want));
 

@@ -32,8 +32,10 @@ describe('eval tests', () => {
     ['link_text_domain_mismatch', html('<a href="https://www.example.com/a">example.com</a> <a href="https://x.example.net/">click here</a>'), undefined],
     ['link_text_domain_mismatch', html('<a href="https://track.example.net/r?u=1">https://www.example.com/</a>'), ['https://www.example.com/ -> example.net']],
     ['image_only', html('<img src="http://i.example.com/a.png"><p>' + 'words '.repeat(30) + '</p>'), undefined],
-    ['html_hidden_text', html('<p style="color:#fff;background:#fff">' + 'x'.repeat(30) + '</p>short'), ['white-on-white']],
-    ['html_hidden_text', html('<div style="background-color:black"><font color="#000000">' + 'y'.repeat(30) + '</font></div>'), ['same-colour-text']],
+    ['html_hidden_text', html('<p style="color:#fff;background:#fff">' + 'x'.repeat(120) + '</p>short'), ['white-on-white']],
+    // A hidden preheader line (inbox preview text) is not enough.
+    ['html_hidden_text', html('<div style="display:none">' + 'Our January news in brief'.repeat(3) + '</div><p>short</p>'), undefined],
+    ['html_hidden_text', html('<div style="background-color:black"><font color="#000000">' + 'y'.repeat(120) + '</font></div>'), ['same-colour-text']],
     ['html_excessive_entities', html('<p>' + '&#233;'.repeat(80) + '</p>'), undefined],
   ])('%s %#', async (name, lines, want) => {
     expect(await ev(name, lines)).toEqual(want);

@@ -1,5 +1,5 @@
 import { describe, expect, it } from '@jest/globals';
-import { inCidr, networkOf, normaliseIp } from '../../../src/store/ipnet.js';
+import { cidrMatcher, inCidr, networkOf, normaliseIp } from '../../../src/store/ipnet.js';
 import { keyPart, keysFor } from '../../../src/store/keys.js';
 import { configSchema } from '../../../src/config/schema.js';
 
@@ -21,6 +21,10 @@ describe('client networks', () => {
     expect(inCidr('2001:db8::5', '2001:db8::/32')).toBe(true);
     expect(inCidr('192.0.2.1', '2001:db8::/32')).toBe(false);
     expect(inCidr('192.0.2.1', '192.0.2.1')).toBe(true);
+    const local = cidrMatcher(['127.0.0.0/8', '::1/128', '2001:db8::/48']);
+    expect(['127.0.0.1', '::ffff:127.0.0.2', '::1', '2001:db8:0:5::1'].map(local)).toEqual([true, true, true, true]);
+    expect(['128.0.0.1', '::2', '2001:db9::1', 'junk'].map(local)).toEqual([false, false, false, false]);
+    expect(cidrMatcher([])('127.0.0.1')).toBe(false);
   });
 });
 

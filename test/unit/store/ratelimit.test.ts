@@ -40,6 +40,13 @@ describe('rate limits', () => {
     expect((await h.send({ ip: '192.0.2.2' })).connect.action).toBe('continue');
   });
 
+  it('never limits loopback clients (skipNetworks default)', async () => {
+    h = await storeEngine(createMemoryStores(), BASE + '    ip: { perMinute: 1, burst: 1 }\n');
+    for (let i = 0; i < 3; i++) expect((await h.send({ ip: '127.0.0.1' })).connect.action).toBe('continue');
+    expect((await h.send({ ip: '192.0.2.9' })).connect.action).toBe('continue');
+    expect((await h.send({ ip: '192.0.2.9' })).connect.action).toBe('tempfail');
+  });
+
   it('limits connections per /24 across rotating addresses', async () => {
     h = await storeEngine(createMemoryStores(), BASE + '    net: { perMinute: 1, burst: 3 }\n');
     const actions = [];

@@ -101,6 +101,15 @@ describe('reputation through the engine (embedded store, injected clock)', () =>
     expect(syms['REPUTATION_DOMAIN_GOOD']).toBeLessThan(0);
   });
 
+  it('keeps no IP or network reputation for loopback clients', async () => {
+    const stores = createMemoryStores();
+    h = await storeEngine(stores, NO_RL);
+    for (let i = 0; i < 10; i++) await h.send({ ip: '127.0.0.1', score: 12 });
+    const r = await h.send({ ip: '127.0.0.1', score: 0 });
+    expect(Object.keys(symbolsOf(r)).filter((s) => s.startsWith('REPUTATION_IP') || s.startsWith('REPUTATION_NET'))).toEqual([]);
+    expect(symbolsOf(r)['REPUTATION_HELO_BAD']).toBeGreaterThan(0);
+  });
+
   it('sees a snowshoe network rotating IPs inside one /24 though each IP is new', async () => {
     h = await storeEngine(createMemoryStores(), NO_RL);
     for (let i = 1; i <= 30; i++) {

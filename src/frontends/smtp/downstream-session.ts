@@ -1,0 +1,160 @@
+/**
+ * The downstream side of one client connection: one DownstreamConnection, opened at the first
+ * MAIL and reused across transactions (RSET between them), with the client's identity passed on
+ * by XCLIENT (once per connection) and XFORWARD (before every MAIL).
+ */
+import type { Logger } from 'pino';
+import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
+import type { Config } from '../../config/schema.js';
+import { DownstreamConnection, DownstreamError, type DownstreamOptions } from './downstream-client.js';
+import { replyText, type SmtpServerReply } from './smtp-reply-reader.js';
+import { buildIdentityCommands, type ClientIdentity } from './xforward.js';
+
+export class DownstreamSession {
+  private conn: DownstreamConnection | undefined;
+  private xclientSent = false;
+  /** The XFORWARD lines for the current client identity (the same for every transaction). */
+  private xforwardCache: { key: string; lines: string[] } | undefined;
+
+  constructor(
+    private readonly config: Config,
+    private readonly log: Logger,
+  ) {}
+
+  /** A usable connection exists (the last command did not fail). */
+  get open(): boolean {
+    return this.conn?.usable === true;
+  }
+
+  /**
+   * (Re)connect if needed, RSET first when a transaction is open, XCLIENT/XFORWARD, MAIL.
+   * Returns the MAIL reply; throws DownstreamError when the downstream is unusable.
+   */
+  async mail(session: SMTPServerSession, addr: SMTPServerAddress, rsetFirst: boolean): Promise<SmtpServerReply> {
+    const reused = this.open;
+    try {
+      return await this.sendMail(session, addr, rsetFirst && reused);
+    } catch (e) {
+      // A reused connection the downstream closed while idle (its own timeout): retry once on a
+      // fresh one. Nothing of this transaction was accepted yet, so a retry cannot duplicate.
+      if (!reused || !(e instanceof DownstreamError) || e.kind !== 'drop') throw e;
+      this.drop();
+      return this.sendMail(session, addr, false);
+    }
+  }
+
+  rcpt(address: string): Promise<SmtpServerReply> {
+    if (!this.conn) return Promise.reject(new DownstreamError('drop', 'no downstream connection'));
+    return this.conn.command(`RCPT TO:<${address}>`);
+  }
+
+  data(parts: readonly Buffer[]): Promise<{ reply: SmtpServerReply; bytes: number }> {
+    // The client may have gone while the engine ran (close() dropped the connection).
+    if (!this.conn) return Promise.reject(new DownstreamError('drop', 'session closed before relaying'));
+    return this.conn.data(parts);
+  }
+
+  /**
+   * Abandon the open transaction (RSET, awaited so the next MAIL is not pipelined behind it
+   * unasked); the connection stays for the next transaction, or is dropped if RSET fails.
+   */
+  async rset(): Promise<void> {
+    const c = this.conn;
+    if (!c?.usable) return;
+    try {
+      const r = await c.command('RSET');
+      if (r.code !== 250) throw new DownstreamError('protocol', `downstream refused RSET: ${r.code}`);
+    } catch {
+      if (this.conn === c) this.drop();
+    }
+  }
+
+  /** Forget the connection at once (after a failure). */
+  drop(): void {
+    this.conn?.destroy();
+    this.conn = undefined;
+  }
+
+  /** Client connection closed: QUIT politely. */
+  quit(): void {
+    this.conn?.quit();
+    this.conn = undefined;
+  }
+
+  private async sendMail(session: SMTPServerSession, addr: SMTPServerAddress, rset: boolean): Promise<SmtpServerReply> {
+    const cfg = this.config;
+    let ds = this.conn;
+    if (!ds || !ds.usable) {
+      ds?.destroy();
+      ds = this.conn = await DownstreamConnection.open(downstreamOptions(cfg));
+      this.xclientSent = false;
+      rset = false;
+    }
+    const identity: ClientIdentity = {
+      addr: session.remoteAddress,
+      port: session.remotePort,
+      ...(session.hostNameAppearsAs ? { helo: session.hostNameAppearsAs } : {}),
+      proto: session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP',
+      ident: session.id,
+      destAddr: session.localAddress,
+      destPort: session.localPort,
+    };
+    if (rset) {
+      const r = await ds.command('RSET');
+      if (r.code !== 250) throw new DownstreamError('protocol', `downstream refused RSET: ${r.code}`);
+    }
+    // XCLIENT: once per downstream connection, between transactions, then EHLO again (XCLIENT_README).
+    if (cfg.downstream.xclient && !this.xclientSent && ds.caps.has('XCLIENT')) {
+      this.xclientSent = true;
+      for (const line of buildIdentityCommands('xclient', identity, ds.caps.get('XCLIENT') ?? [])) {
+        const r = await ds.command(line);
+        if (r.code !== 220) {
+          this.log.warn({ downstream: `${r.code} ${replyText(r)}` }, 'downstream refused XCLIENT (smtpd_authorized_xclient_hosts?); relaying without it');
+          break;
+        }
+        // The 220 is a new greeting: the session restarts, EHLO again.
+        await ds.ehlo();
+      }
+    }
+    const lines: string[] = [];
+    // XFORWARD is reset after each transaction, so it goes before every MAIL (XFORWARD_README).
+    if (cfg.downstream.xforward && ds.caps.has('XFORWARD')) {
+      const key = `${identity.addr} ${identity.port} ${identity.helo ?? ''} ${identity.proto}`;
+      if (this.xforwardCache?.key !== key) this.xforwardCache = { key, lines: buildIdentityCommands('xforward', identity, ds.caps.get('XFORWARD') ?? []) };
+      lines.push(...this.xforwardCache.lines);
+    }
+    lines.push(mailCommand(addr, ds));
+    // One write when the downstream offers PIPELINING (RFC 2920).
+    const replies = await ds.pipeline(lines);
+    for (const r of replies.slice(0, -1)) {
+      if (r.code !== 250) this.log.warn({ downstream: `${r.code} ${replyText(r)}` }, 'downstream refused XFORWARD (smtpd_authorized_xforward_hosts?)');
+    }
+    return replies[replies.length - 1]!;
+  }
+}
+
+export function downstreamOptions(cfg: Config): DownstreamOptions {
+  const d = cfg.downstream;
+  return {
+    host: d.host,
+    port: d.port,
+    tls: d.tls,
+    tlsVerify: d.tlsVerify,
+    helo: d.helo ?? cfg.hostname,
+    connectTimeoutMs: d.connectTimeoutMs,
+    commandTimeoutMs: d.commandTimeoutMs,
+    dataTimeoutMs: d.dataTimeoutMs,
+  };
+}
+
+/** MAIL FROM with the client's ESMTP parameters the downstream also supports (RFC 1870, 6152, 6531). */
+function mailCommand(addr: SMTPServerAddress, ds: DownstreamConnection): string {
+  const args = addr.args || {};
+  let line = `MAIL FROM:<${addr.address}>`;
+  const size = args.SIZE;
+  if (typeof size === 'string' && /^\d+$/.test(size) && ds.caps.has('SIZE')) line += ` SIZE=${size}`;
+  const body = typeof args.BODY === 'string' ? args.BODY.toUpperCase() : undefined;
+  if ((body === '8BITMIME' || body === '7BIT') && ds.caps.has('8BITMIME')) line += ` BODY=${body}`;
+  if (args.SMTPUTF8 && ds.caps.has('SMTPUTF8')) line += ' SMTPUTF8';
+  return line;
+}

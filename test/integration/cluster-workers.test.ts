@@ -1,0 +1,155 @@
+/**
+ * `workers: 2` through the built CLI (src/app/cluster.ts): two worker processes share the SMTP
+ * listener; a worker killed with SIGKILL is restarted and mail keeps flowing; SIGHUP reloads every
+ * worker; /metrics (served by the primary) sums both workers' counts; SIGTERM drains the
+ * transaction in flight and exits 0.
+ */
+import fs from 'node:fs';
+import http from 'node:http';
+import os from 'node:os';
+import path from 'node:path';
+import nodemailer from 'nodemailer';
+import { DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
+import { RawSmtp } from '../helpers/smtp-raw.js';
+import { startSink, type Sink } from '../helpers/smtp-sink.js';
+
+function get(port: number, p: string): Promise<{ status: number; body: string }> {
+  return new Promise((resolve, reject) => {
+    http
+      .get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
+        let body = '';
+        res.setEncoding('utf8');
+        res.on('data', (c: string) => (body += c));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
+      })
+      .on('error', reject);
+  });
+}
+
+function writeConfig(dir: string, sinkPort: number, limits = 'drainTimeoutMs: 20000'): string {
+  const file = path.join(dir, 'spamgate.yaml');
+  fs.writeFileSync(
+    file,
+    [
+      'listen: ["127.0.0.1:0"]',
+      'hostname: mx.test.example',
+      'workers: 2',
+      'admin: { listen: "127.0.0.1:0" }',
+      'dns: { servers: ["127.0.0.1:9"], timeoutMs: 200 }',
+      'rules: { paths: [] }',
+      'checks: { greylist: { enabled: false } }',
+      `downstream: { port: ${sinkPort} }`,
+      `limits: { ${limits} }`,
+    ].join('\n') + '\n',
+  );
+  return file;
+}
+
+const isListening = (l: LogLine) => l.msg === 'worker listening';
+const portOf = (l: LogLine) => Number(String((l.smtp as string[])[0]).split(':').pop());
+
+/** Each sendMail without a pool opens its own connection: the cluster spreads them over the workers. */
+async function send(port: number, n: number, tag: string): Promise<void> {
+  for (let i = 0; i < n; i++) {
+    const t = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, name: 'client.example.org' });
+    await t.sendMail({ envelope: { from: 'alice@example.org', to: ['bob@example.net'] }, raw: `Subject: ${tag} ${i}\r\n\r\nbody\r\n` });
+    t.close();
+  }
+}
+
+const metricSum = (text: string, name: string) =>
+  [...text.matchAll(new RegExp(`^${name}(?:\\{[^}]*\\})? (\\d+)$`, 'gm'))].reduce((a, m) => a + Number(m[1]), 0);
+
+describe('spamgate serve with workers: 2', () => {
+  let sink: Sink;
+  let dir: string;
+  let d: DaemonProcess | undefined;
+  beforeAll(async () => {
+    sink = await startSink();
+    dir = fs.mkdtempSync(path.join(os.tmpdir(), 'spamgate-cluster-'));
+  });
+  afterEach(async () => {
+    await d?.kill();
+    d = undefined;
+  });
+  afterAll(async () => {
+    await sink.close();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  test('shared listener, aggregated /metrics, crashed worker restarted, SIGHUP reaches every worker', async () => {
+    const file = writeConfig(dir, sink.port);
+    d = DaemonProcess.start(file);
+    const adminPort = Number(String((await d.waitFor((l) => l.msg === 'admin endpoint listening')).admin).split(':').pop());
+    const [w1, w2] = await d.waitForCount(isListening, 2);
+    const port = portOf(w1!);
+    expect(portOf(w2!)).toBe(port);
+    expect((await get(adminPort, '/readyz')).status).toBe(200);
+
+    const before = sink.messages.length;
+    await send(port, 12, 'first');
+    expect(sink.messages.length).toBe(before + 12);
+    // Round-robin scheduling: both workers handled mail, and the primary's /metrics sums them.
+    const byWorker = new Set(d.lines.filter((l) => l.msg === 'transaction').map((l) => l.worker));
+    expect(byWorker).toEqual(new Set([w1!.worker, w2!.worker]));
+    let m = await get(adminPort, '/metrics');
+    expect(metricSum(m.body, 'spamgate_messages_total')).toBe(12);
+    expect(m.body).toMatch(/^spamgate_build_info\{version="[^"]+"\} 1$/m);
+    expect(m.body).toMatch(/^spamgate_workers 2$/m);
+
+    // kill -9 one worker: the primary restarts it on the same shared port; mail keeps flowing.
+    const victim = Number(w1!.pid);
+    process.kill(victim, 'SIGKILL');
+    const died = await d.waitFor((l) => l.msg === 'worker died; restarting');
+    expect(died).toMatchObject({ pid: victim, signal: 'SIGKILL' });
+    const [, , w3] = await d.waitForCount(isListening, 3);
+    expect(Number(w3!.pid)).not.toBe(victim);
+    expect(portOf(w3!)).toBe(port);
+    await send(port, 6, 'after');
+    expect(sink.messages.length).toBe(before + 18);
+    m = await get(adminPort, '/metrics');
+    expect(m.body).toMatch(/^spamgate_worker_restarts_total 1$/m);
+    expect(m.body).toMatch(/^spamgate_workers 2$/m);
+
+    // SIGHUP: the primary validates the file once, then every worker reloads it.
+    fs.writeFileSync(file, fs.readFileSync(file, 'utf8').replace('drainTimeoutMs: 20000', 'drainTimeoutMs: 20000, maxMessageSize: 1000'));
+    const reloadedBefore = d.lines.filter((l) => l.msg === 'worker reloaded').length;
+    d.proc.kill('SIGHUP');
+    const reloaded = await d.waitForCount((l) => l.msg === 'worker reloaded', reloadedBefore + 2);
+    expect(new Set(reloaded.slice(reloadedBefore).map((l) => l.pid))).toEqual(new Set([w2!.pid, w3!.pid]));
+    for (let i = 0; i < 4; i++) {
+      const c = await RawSmtp.connect(port);
+      await c.read();
+      expect((await c.cmd('EHLO x.example'))?.text).toContain('SIZE 1000');
+      c.close();
+    }
+    // A bad file is refused by the primary and never reaches the workers.
+    fs.writeFileSync(file, 'listen: [oops\n');
+    d.proc.kill('SIGHUP');
+    const failed = await d.next((l) => String(l.msg).startsWith('configuration reload failed'));
+    expect(failed.worker).toBeUndefined();
+    expect(JSON.stringify(failed.problems)).toContain('spamgate.yaml:');
+    // Worker start-up (module loading, engine build) takes seconds on a loaded 2-core machine.
+  }, 120_000);
+
+  test('SIGTERM: the primary drains every worker (transaction in flight delivered) and exits 0', async () => {
+    d = DaemonProcess.start(writeConfig(dir, sink.port));
+    const port = portOf((await d.waitForCount(isListening, 2))[0]!);
+    const before = sink.messages.length;
+    const busy = await RawSmtp.connect(port);
+    expect((await busy.read())?.code).toBe(220);
+    await busy.cmd('EHLO client.example.org');
+    expect((await busy.cmd('MAIL FROM:<alice@example.org>'))?.code).toBe(250);
+    expect((await busy.cmd('RCPT TO:<bob@example.net>'))?.code).toBe(250);
+    expect((await busy.cmd('DATA'))?.code).toBe(354);
+    busy.write('Subject: drain\r\n\r\nfirst half\r\n');
+    d.proc.kill('SIGTERM');
+    await d.waitForCount((l) => l.msg === 'draining', 2);
+    busy.write('second half\r\n.\r\n');
+    expect((await busy.read())?.code).toBe(250);
+    expect((await busy.read())?.code).toBe(421);
+    expect(await d.exited).toBe(0);
+    expect(sink.messages.length).toBe(before + 1);
+    expect(d.lines.filter((l) => l.msg === 'worker stopped').map((l) => l.code)).toEqual([0, 0]);
+  }, 90_000);
+});
