@@ -37,7 +37,7 @@ const config = configSchema.parse({
   downstream: { host: '127.0.0.1', port: downstreamPort },
   limits: { maxClientsPerIp: 1000 },
 });
-const proxy = createSmtpProxy({ config, baseDir: process.cwd(), engine: createAcceptAllEngine(), log: silentLogger, metrics: createMetrics() });
+const proxy = createSmtpProxy({ config, baseDir: process.cwd(), engine: createAcceptAllEngine(), log: silentLogger, metrics: createMetrics({ collectDefault: process.env.DEFAULT_METRICS === '1' }) });
 await proxy.listen();
 if (!cluster.isWorker) console.log('ready');
 const stop = () => proxy.close(0).then(() => process.exit(0));

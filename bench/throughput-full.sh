@@ -131,7 +131,7 @@ measure() {
 # Warm-up (JIT, DNS cache, Redis keys, connection setup) not counted.
 smtp-source -d -s 4 -m 200 -F "$RUN/msg-10240.eml" -M mail.bench-sender.test -f news@bench-sender.test -t rcpt@bench-rcpt.test 127.0.0.1:$PROXY_PORT
 
-nw=$(pgrep -P $SG_PID | wc -l)
+nw=$( (pgrep -P $SG_PID || true) | wc -l)
 echo "spamgate workers: $WORKERS ($nw worker processes) on $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-12s %8s %9s %9s %6s  %-17s  %-15s  %-23s %s\n' load sessions direct/s spamgate/s ratio 'CPU s/1000 msgs' 'peak RSS MB' 'probe p50/p99 ms' 'p99 added ms'
 printf '%-12s %8s %9s %9s %6s  %-17s  %-15s  %-23s %s\n' '' '' '' '' '' 'sink | spamgate' 'sink | spamgate' 'direct | spamgate' ''

@@ -7,7 +7,7 @@
 import type { Logger } from 'pino';
 import type { LoadedConfig } from '../config/loader.js';
 import { checkFactories } from '../checks/index.js';
-import { rulesHolderFor } from '../checks/data/rules.js';
+import { rulesHolderFor, ruleSymbols } from '../checks/data/rules.js';
 import { Engine } from '../core/engine.js';
 import type { TransactionObserver, VerdictModifier } from '../core/engine-api.js';
 import { CheckRegistry, RegistryError } from '../core/registry.js';
@@ -17,7 +17,9 @@ import type { Check } from '../core/types.js';
 import { createDnsResolver } from '../dns/index.js';
 import type { DnsResolver } from '../dns/resolver-api.js';
 import type { Metrics } from '../metrics/metrics.js';
-import { createStores } from '../store/index.js';
+import { createMemoryStores, createStores } from '../store/index.js';
+import { createMetrics } from '../metrics/metrics.js';
+import { silentLogger } from '../log.js';
 import { storeModifiers, storeObservers } from '../store/hooks.js';
 import type { Stores } from '../store/stores-api.js';
 
@@ -66,6 +68,27 @@ export function buildRegistry(
   return problems.length ? { checks, problems } : { registry: registry!, checks, problems };
 }
 
+/**
+ * The registry as `check-config` and `symbols` see it: every enabled check instantiated as the
+ * daemon would, but with embedded stores and no watchers, so nothing touches Redis or the network.
+ * Call `close()` when done.
+ */
+export function buildOfflineRegistry(loaded: LoadedConfig): ReturnType<typeof buildRegistry> & { close(): Promise<void> } {
+  const metrics = createMetrics();
+  const stores = createMemoryStores({ failMode: loaded.config.redis.failMode });
+  const services: CheckServices = {
+    config: loaded.config,
+    baseDir: loaded.baseDir,
+    log: silentLogger,
+    metrics,
+    dns: createDnsResolver(loaded.config.dns, { metrics, log: silentLogger }),
+    stores,
+  };
+  const built = buildRegistry(services, undefined, storeModifiers(loaded.config, stores));
+  rulesHolderFor(services)?.unwatch();
+  return { ...built, close: () => stores.close() };
+}
+
 /** The real scoring engine for `serve` and `scan`. Throws RegistryError listing every problem. */
 export async function buildEngine(loaded: LoadedConfig, deps: EngineDeps): Promise<Engine> {
   const { config } = loaded;
@@ -93,6 +116,8 @@ export async function buildEngine(loaded: LoadedConfig, deps: EngineDeps): Promi
   // A table with problems is refused (the old one stays) and logged; see CheckRegistry.rebuildSymbols.
   const rules = rulesHolderFor(services);
   if (rules) {
+    // Refuse a reloaded rule set whose symbols the registry would refuse, before it goes live.
+    rules.addValidator((set) => registry.validateSymbols('rules', ruleSymbols(set)));
     rules.onChange(() => {
       const problems = registry.rebuildSymbols();
       if (problems.length) deps.log.error({ problems }, 'rule reload: symbol table refused, keeping the previous one');

@@ -80,7 +80,7 @@ export async function runPrimary(file: string, loaded: LoadedConfig, n: number, 
   const done = new Promise<number>((r) => (resolveDone = r));
 
   const fork = () => {
-    const w = cluster.fork();
+    const w = cluster.fork({ SPAMGATE_WORKERS: String(n) });
     listening.set(w.id, false);
     w.on('message', (m: ToPrimary) => {
       if (!m || typeof m !== 'object' || !('spamgate' in m)) return;
@@ -201,7 +201,7 @@ export async function runWorker(loaded: LoadedConfig, log: Logger, onExit: (code
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([metrics.registry]);
   const wlog = log.child({ worker: cluster.worker?.id });
-  const daemon = await startDaemon(loaded, { log: wlog, metrics, admin: false });
+  const daemon = await startDaemon(loaded, { log: wlog, metrics, admin: false, shareOf: Number(process.env.SPAMGATE_WORKERS ?? 1) || 1 });
   const stop = () => {
     daemon.stop().then(
       () => onExit(0),

@@ -46,6 +46,24 @@ export interface DaemonOptions {
   readonly adminListen?: string;
   /** How long the downstream probe's answer is reused (default 5000; tests: 0). */
   readonly readinessCacheMs?: number;
+  /**
+   * This process is one of `shareOf` workers behind the same listeners: its connection limits
+   * become its share (see perWorkerLimits). Default 1.
+   */
+  readonly shareOf?: number;
+}
+
+/**
+ * limits.maxClients and limits.maxClientsPerIp are counted per process (each worker's
+ * ConnectionGate sees its own sockets). With N workers and round-robin distribution each worker
+ * gets about 1/N of every client's connections, so each enforces ceil(limit / N): the total
+ * stays close to the configured limit instead of N times it.
+ */
+export function perWorkerLimits(loaded: LoadedConfig, n: number): LoadedConfig {
+  if (n <= 1) return loaded;
+  const l = loaded.config.limits;
+  const limits = { ...l, maxClients: Math.ceil(l.maxClients / n), maxClientsPerIp: Math.ceil(l.maxClientsPerIp / n) };
+  return { ...loaded, config: { ...loaded.config, limits } };
 }
 
 export interface Daemon {
@@ -78,6 +96,8 @@ export function storeRoutes(stores: Stores): Record<string, AdminRoute> {
 
 export async function startDaemon(loaded: LoadedConfig, opts: DaemonOptions): Promise<Daemon> {
   const { log } = opts;
+  const share = opts.shareOf ?? 1;
+  loaded = perWorkerLimits(loaded, share);
   const metrics = opts.metrics ?? createMetrics({ collectDefault: true });
   metrics.buildInfo.set({ version: packageVersion() }, 1);
   let current = loaded;
@@ -137,7 +157,7 @@ export async function startDaemon(loaded: LoadedConfig, opts: DaemonOptions): Pr
 
   let reloading: Promise<void> | undefined;
   const doReload = async (file: string) => {
-    const next = loadConfig(file);
+    const next = perWorkerLimits(loadConfig(file), share);
     const nextKey = JSON.stringify(next.config.redis);
     const nextStores = nextKey === redisKey ? stores : createStores(next.config.redis, { metrics, log });
     let nextEngine: FilterEngine;

@@ -4,17 +4,10 @@
  * what an admin needs to write `scores:` overrides and rules against stable names.
  */
 import type { Command } from 'commander';
-import { buildRegistry } from '../app/build-engine.js';
-import { rulesHolderFor } from '../checks/data/rules.js';
-import type { CheckServices } from '../core/services.js';
+import { buildOfflineRegistry } from '../app/build-engine.js';
 import { loadCliConfig, reportConfigError } from '../app/cli-config.js';
 import type { LoadedConfig } from '../config/loader.js';
 import { RegistryError } from '../core/registry.js';
-import { createDnsResolver } from '../dns/index.js';
-import { silentLogger } from '../log.js';
-import { createMetrics } from '../metrics/metrics.js';
-import { createMemoryStores } from '../store/index.js';
-import { storeModifiers } from '../store/hooks.js';
 import { fmt2 } from '../core/tagging.js';
 
 export function registerSymbols(program: Command): void {
@@ -30,19 +23,8 @@ export function registerSymbols(program: Command): void {
       } catch (e) {
         reportConfigError(e);
       }
-      const metrics = createMetrics();
-      const stores = createMemoryStores({ failMode: loaded.config.redis.failMode });
+      const { registry, problems, close } = buildOfflineRegistry(loaded);
       try {
-        const services: CheckServices = {
-          config: loaded.config,
-          baseDir: loaded.baseDir,
-          log: silentLogger,
-          metrics,
-          dns: createDnsResolver(loaded.config.dns, { metrics, log: silentLogger }),
-          stores,
-        };
-        const { registry, problems } = buildRegistry(services, undefined, storeModifiers(loaded.config, stores));
-        rulesHolderFor(services)?.unwatch();
         if (!registry) throw new RegistryError(problems);
         const rows = registry.symbols().map((s) => ({
           name: s.def.name,
@@ -66,7 +48,7 @@ export function registerSymbols(program: Command): void {
         out.push('', '* = set by scores: in the config');
         process.stdout.write(out.join('\n') + '\n');
       } finally {
-        await stores.close();
+        await close();
       }
     });
 }

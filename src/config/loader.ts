@@ -80,6 +80,22 @@ export function parseConfigText(text: string, file: string): LoadedConfig {
   return { config: deepFreeze(result.data), file, baseDir: path.dirname(path.resolve(file)) };
 }
 
+/**
+ * For validators that find problems after loading (check registry, rules): key path → line and
+ * column of that key in the file (the deepest existing key on the path; 0 when unreadable).
+ */
+export function keyLocator(file: string): (keyPath: readonly string[]) => { line: number; column: number } {
+  let text: string;
+  try {
+    text = fs.readFileSync(file, 'utf8');
+  } catch {
+    return () => ({ line: 0, column: 0 });
+  }
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter });
+  return (keyPath) => locate(doc, lineCounter, [...keyPath]);
+}
+
 /** Line of the deepest existing node on the path (a missing key is reported at its parent). */
 function locate(doc: Document, lc: LineCounter, keyPath: string[]): { line: number; column: number } {
   for (let n = keyPath.length; n >= 0; n--) {

@@ -23,6 +23,7 @@ export class RuleSetHolder {
   private timer: NodeJS.Timeout | undefined;
   private reloading: Promise<ReloadResult> | undefined;
   private listeners: ((set: RuleSet) => void)[] = [];
+  private validators: ((set: RuleSet) => readonly string[])[] = [];
 
   constructor(
     private readonly sources: RuleSources,
@@ -35,6 +36,15 @@ export class RuleSetHolder {
   /** The active rule set. Read once per message. */
   current(): RuleSet {
     return this.set;
+  }
+
+  /**
+   * Checked before a reloaded set goes live (e.g. the check registry refusing a symbol another
+   * check declares, or a `scores:` override the new set no longer defines). Any problem keeps the
+   * previous set, so rules and the symbol table never disagree.
+   */
+  addValidator(fn: (set: RuleSet) => readonly string[]): void {
+    this.validators.push(fn);
   }
 
   /** Called after every successful swap (e.g. to refresh symbol listings). */
@@ -65,8 +75,9 @@ export class RuleSetHolder {
 
   private doReload(): ReloadResult {
     const r = loadRuleSet(this.sources);
-    if (!r.ok) {
-      const errors = r.problems.map(formatRuleProblem);
+    const refused = r.ok ? this.validators.flatMap((v) => v(r.ruleSet)) : [];
+    if (!r.ok || refused.length) {
+      const errors = r.ok ? refused : r.problems.map(formatRuleProblem);
       this.metrics?.ruleReloads.inc({ result: 'error' });
       this.log?.error({ errors }, 'rule reload failed: keeping the previous rule set');
       // An editor that saves by rename replaces the watched inode: watch the paths again.

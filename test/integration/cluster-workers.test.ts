@@ -2,13 +2,14 @@
  * `workers: 2` through the built CLI (src/app/cluster.ts): two worker processes share the SMTP
  * listener; a worker killed with SIGKILL is restarted and mail keeps flowing; SIGHUP reloads every
  * worker; /metrics (served by the primary) sums both workers' counts; SIGTERM drains the
- * transaction in flight and exits 0.
+ * transaction in flight and exits 0; the PROXY protocol gate and connection limits work in workers.
  */
 import fs from 'node:fs';
 import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
+import pp from 'proxy-protocol-js';
 import { DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
 import { RawSmtp } from '../helpers/smtp-raw.js';
 import { startSink, type Sink } from '../helpers/smtp-sink.js';
@@ -26,7 +27,7 @@ function get(port: number, p: string): Promise<{ status: number; body: string }>
   });
 }
 
-function writeConfig(dir: string, sinkPort: number, limits = 'drainTimeoutMs: 20000'): string {
+function writeConfig(dir: string, sinkPort: number, limits = 'drainTimeoutMs: 20000', extra = ''): string {
   const file = path.join(dir, 'spamgate.yaml');
   fs.writeFileSync(
     file,
@@ -40,7 +41,7 @@ function writeConfig(dir: string, sinkPort: number, limits = 'drainTimeoutMs: 20
       'checks: { greylist: { enabled: false } }',
       `downstream: { port: ${sinkPort} }`,
       `limits: { ${limits} }`,
-    ].join('\n') + '\n',
+    ].join('\n') + `\n${extra}`,
   );
   return file;
 }
@@ -151,5 +152,49 @@ describe('spamgate serve with workers: 2', () => {
     expect(await d.exited).toBe(0);
     expect(sink.messages.length).toBe(before + 1);
     expect(d.lines.filter((l) => l.msg === 'worker stopped').map((l) => l.code)).toEqual([0, 0]);
+  }, 90_000);
+
+  test('PROXY protocol v2 from a trusted balancer is honoured in every worker; per-IP limit shared out', async () => {
+    const xsink = await startSink({ xforward: true });
+    try {
+      // maxClientsPerIp 2 over 2 workers: each worker admits 1 connection per client address.
+      d = DaemonProcess.start(writeConfig(dir, xsink.port, 'maxClientsPerIp: 2', 'proxyProtocol: { trusted: ["127.0.0.0/8"] }\n'));
+      const port = portOf((await d.waitForCount(isListening, 2))[0]!);
+      const header = (last: number, sport: number) =>
+        Buffer.from(
+          new pp.V2ProxyProtocol(
+            pp.Command.PROXY,
+            pp.TransportProtocol.STREAM,
+            new pp.IPv4ProxyAddress(pp.IPv4Address.createFrom([203, 0, 113, last]), sport, pp.IPv4Address.createFrom([192, 0, 2, 25]), 25),
+          ).build(),
+        );
+      // Four clients behind the balancer, one connection each: round robin puts two on each worker.
+      for (let i = 1; i <= 4; i++) {
+        const c = await RawSmtp.connect(port, { prefix: header(i, 40000 + i) });
+        expect((await c.read())?.code).toBe(220);
+        expect((await c.cmd('EHLO lb-client.example'))?.code).toBe(250);
+        expect((await c.cmd('MAIL FROM:<alice@example.org>'))?.code).toBe(250);
+        expect((await c.cmd('RCPT TO:<bob@example.net>'))?.code).toBe(250);
+        expect((await c.cmd('DATA'))?.code).toBe(354);
+        c.write(`Subject: via LB ${i}\r\n\r\nhello\r\n.\r\n`);
+        expect((await c.read())?.code).toBe(250);
+        c.close();
+      }
+      expect(xsink.messages.map((m) => m.xforward.ADDR).sort()).toEqual(['203.0.113.1', '203.0.113.2', '203.0.113.3', '203.0.113.4']);
+      expect(new Set(d.lines.filter((l) => l.msg === 'transaction').map((l) => l.worker)).size).toBe(2);
+      // Two open connections from one client: one per worker, each at its share (1): both admitted;
+      // a third lands on a worker that already has one from that address and is refused.
+      const a = await RawSmtp.connect(port, { prefix: header(9, 41001) });
+      expect((await a.read())?.code).toBe(220);
+      const b = await RawSmtp.connect(port, { prefix: header(9, 41002) });
+      expect((await b.read())?.code).toBe(220);
+      const c = await RawSmtp.connect(port, { prefix: header(9, 41003) });
+      expect((await c.read())?.code).toBe(421);
+      for (const x of [a, b, c]) x.close();
+      d.proc.kill('SIGTERM');
+      expect(await d.exited).toBe(0);
+    } finally {
+      await xsink.close();
+    }
   }, 90_000);
 });

@@ -18,5 +18,6 @@ export const checksSection = z
     // rules (content rules; src/config/sections/checks-rules.ts)
     ...rulesCheckSections,
   })
-  .catchall(z.record(z.string(), z.unknown()))
+  // A misspelt check name must not silently leave a check on its defaults.
+  .strict()
   .prefault({});

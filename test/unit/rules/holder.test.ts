@@ -51,6 +51,24 @@ describe('RuleSetHolder', () => {
     expect(await metricValue(metrics, 'spamgate_rules_loaded', { source: 'yaml' })).toBe(1);
   });
 
+  test('a reload its validators refuse (e.g. a symbol another check declares) keeps the previous set', async () => {
+    fs.writeFileSync(path.join(dir, 'a.yaml'), rule('FIRST'));
+    holder = new RuleSetHolder({ paths: ['.'], spamassassin: [], baseDir: dir });
+    expect(holder.loadInitial()).toEqual([]);
+    const swaps: string[][] = [];
+    holder.onChange((set) => swaps.push(set.rules.map((r) => r.id)));
+    holder.addValidator((set) => (set.rules.some((r) => r.id === 'R_SPF_FAIL') ? ['symbol R_SPF_FAIL is declared by check spf'] : []));
+
+    fs.writeFileSync(path.join(dir, 'a.yaml'), rule('R_SPF_FAIL'));
+    expect(await holder.reload()).toEqual({ ok: false, errors: ['symbol R_SPF_FAIL is declared by check spf'], keptPrevious: true });
+    expect(ids(holder)).toEqual(['FIRST']);
+    expect(swaps).toEqual([]);
+
+    fs.writeFileSync(path.join(dir, 'a.yaml'), rule('OWN_SYMBOL'));
+    expect((await holder.reload()).ok).toBe(true);
+    expect(swaps).toEqual([['OWN_SYMBOL']]);
+  });
+
   test('concurrent reloads share one load', async () => {
     fs.writeFileSync(path.join(dir, 'a.yaml'), rule('ONE'));
     holder = new RuleSetHolder({ paths: ['.'], spamassassin: [], baseDir: dir });
