@@ -85,8 +85,10 @@ export interface TransactionOutcome {
 
 /**
  * Called once per transaction that reached a data-stage verdict: after `delivered()` for relayed
- * mail, or at once when the verdict refuses the message (reject/greylist/tempfail). Used by
- * reputation and history. Fire-and-forget: errors are logged, never reach the client.
+ * mail, or at once when the verdict refuses the message (reject/greylist/tempfail); and once per
+ * command refused before DATA by a forced action (block list, rate limit), with a forced verdict
+ * and, at RCPT, the refused recipient last in `rcptTo`. Used by reputation (which ignores forced
+ * verdicts) and history. Fire-and-forget: errors are logged, never reach the client.
  */
 export interface TransactionObserver {
   readonly name: string;

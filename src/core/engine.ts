@@ -171,7 +171,7 @@ export class EngineSession implements FilterSession {
     return this.guard('connect', async () => {
       this.client = client;
       await this.run('connect', NONE);
-      return this.decision();
+      return this.observeRefusal(this.decision());
     });
   }
 
@@ -181,7 +181,7 @@ export class EngineSession implements FilterSession {
       this.heloEmissions = new EmissionSet();
       this.heloForced = [];
       await this.run('helo', NONE);
-      return this.decision();
+      return this.observeRefusal(this.decision());
     });
   }
 
@@ -190,7 +190,7 @@ export class EngineSession implements FilterSession {
       this.resetTransaction(); // a new MAIL starts a new transaction (RFC 5321 §4.1.1.2)
       this.mailFrom = from;
       await this.run('mail', NONE);
-      return this.decision();
+      return this.observeRefusal(this.decision());
     });
   }
 
@@ -209,6 +209,7 @@ export class EngineSession implements FilterSession {
         await this.run('rcpt', policy.disabledChecks);
         const d = this.decision(policy.disabledChecks);
         if (d.action !== 'continue') {
+          this.observeRefusal(d, policy);
           this.txnEmissions = savedEmissions;
           this.txnForced.length = savedForced;
           return d;
@@ -382,7 +383,32 @@ export class EngineSession implements FilterSession {
     const verdict = this.verdict;
     if (!verdict || this.observed) return;
     this.observed = true;
+    this.notify(this.view(), verdict, outcome);
+  }
+
+  /**
+   * A command refused before DATA (block list, rate limit, fail-closed store) is a verdict too:
+   * history must answer "why was this refused?" for it as well. Observers see the forced verdict
+   * (reputation does not learn from forced verdicts) and, at RCPT, the refused recipient.
+   */
+  private observeRefusal(d: StageResult, policy: Policy = this.activePolicy): StageResult {
+    if (d.action === 'continue' || !this.engine.observers.length) return d;
+    const reply = replyForDecision(d);
+    const scored = this.score(policy);
+    const verdict: Verdict = {
+      ...scored,
+      action: d.action,
+      forced: scored.forced ?? { by: 'engine', reason: d.reason },
+      reason: d.reason,
+    };
     const view = this.view();
+    const refused = this.currentRcpt;
+    const shown: SessionView = refused ? { ...view, envelope: { ...view.envelope, rcptTo: [...view.envelope.rcptTo, refused] } } : view;
+    this.notify(shown, verdict, { accepted: false, code: reply.code, text: reply.text });
+    return d;
+  }
+
+  private notify(view: SessionView, verdict: Verdict, outcome: TransactionOutcome): void {
     const facts = this.facts.snapshot();
     for (const o of this.engine.observers) {
       const p = (async () => {

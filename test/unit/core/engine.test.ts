@@ -97,6 +97,31 @@ describe('engine', () => {
     expect(seen).toHaveLength(2);
   });
 
+  test('a command refused before DATA is observed too (history answers "why refused?"), with the refused recipient', async () => {
+    const seen: { action: string; forcedBy?: string; outcome: TransactionOutcome; rcpts: readonly string[] }[] = [];
+    const observer: TransactionObserver = {
+      name: 'history',
+      onTransaction(session, verdict, outcome) {
+        seen.push({ action: verdict.action, ...(verdict.forced ? { forcedBy: verdict.forced.by } : {}), outcome, rcpts: session.envelope.rcptTo });
+      },
+    };
+    const limiter = testCheck('limit', 'rcpt', [sym('LIMITED', 0)], (ctx) => {
+      if (ctx.session.currentRcpt === 'busy@example.com') ctx.force('tempfail', 'rate limit', { code: 451, enhanced: '4.7.0', text: 'Rate limit exceeded' });
+    });
+    const { engine } = engineWith([limiter], '', { observers: [observer] });
+    const s = engine.open('smtp');
+    const { stages } = await transaction(s, 'a@example.org', ['ok@example.com', 'busy@example.com']);
+    expect(stages[4]).toMatchObject({ action: 'tempfail', reason: 'rate limit' });
+    await engine.flush();
+    expect(seen).toEqual([
+      { action: 'tempfail', forcedBy: 'limit', outcome: { accepted: false, code: 451, text: 'Rate limit exceeded' }, rcpts: ['ok@example.com', 'busy@example.com'] },
+    ]);
+    // The accepted recipient's message is still observed once the downstream answers.
+    s.delivered({ accepted: true, code: 250, text: 'queued' });
+    await engine.flush();
+    expect(seen[1]).toMatchObject({ action: 'accept', rcpts: ['ok@example.com'] });
+  });
+
   test('metrics: symbol hits once per message (messages_total is the front-end\'s)', async () => {
     const { engine, metrics } = engineWith([testCheck('scorer', 'data', [sym('SCORED', 7)], (ctx) => {
       ctx.emit('SCORED', ['a']);
