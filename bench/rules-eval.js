@@ -20,7 +20,7 @@ const arg = (name, def) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : def;
 };
-const corpus = arg('--corpus', '/work/shared/corpus/spamassassin-train');
+const corpus = arg('--corpus', path.resolve(here, '../../shared/corpus/spamassassin-train'));
 const rulesDir = arg('--rules', path.join(here, '..', 'rules'));
 const sa = arg('--sa', undefined);
 const rounds = Number(arg('--rounds', '3'));

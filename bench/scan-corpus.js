@@ -31,7 +31,7 @@ const arg = (name, def) => {
   const i = process.argv.indexOf(name);
   return i > 0 ? process.argv[i + 1] : def;
 };
-const corpus = arg('--corpus', '/work/shared/corpus/spamassassin-train');
+const corpus = arg('--corpus', path.resolve(here, '../../shared/corpus/spamassassin-train'));
 const limit = Number(arg('--limit', '0'));
 const rounds = Number(arg('--rounds', '2'));
 const allChecks = process.argv.includes('--all-checks');

@@ -10,7 +10,8 @@
 # dns-server.ts), reputation, rate limits, greylisting and history on a redis-server started here
 # on a free port. Messages are DKIM-signed (smtp-source -F), so DKIM and DMARC do real work.
 #
-# Loads: 10 KB at 1, 20 and 200 sessions; 100 KB at 20 (persistent sessions, smtp-source -d).
+# Loads: 10 KB at 1, 20 and 200 sessions; 100 KB at 20 (persistent sessions, smtp-source -d); and
+# first the probe alone ("idle"), for the latency spamgate adds when it is not saturated.
 # Prints per load: msgs/s (direct, spamgate) and their ratio; CPU seconds per 1000 messages (the
 # sink for direct; every spamgate process for spamgate); peak RSS summed over the primary and its
 # workers; and the latency a probe client (bench/throughput-probe.js) sees for single
@@ -111,7 +112,7 @@ measure() {
   c0=$(cpu_ms "$pid")
   touch "$RUN/sampling"; sample_rss "$pid" & local sampler=$!
   t0=$(date +%s.%N)
-  while :; do
+  while [ "$sessions" -gt 0 ]; do
     if ! smtp-source -d -s "$sessions" -m "$count" -F "$RUN/msg-$size.eml" -M mail.bench-sender.test \
       -f news@bench-sender.test -t rcpt@bench-rcpt.test 127.0.0.1:"$port" 2> "$RUN/source.err"; then
       echo "smtp-source failed against port $port: $(head -3 "$RUN/source.err")" >&2
@@ -119,13 +120,16 @@ measure() {
     sent=$((sent + count))
     awk -v t0="$t0" -v now="$(date +%s.%N)" -v min="$MIN_SECONDS" 'BEGIN { exit !(now - t0 < min) }' || break
   done
+  # sessions 0: the probe alone, for the latency of an idle server.
+  [ "$sessions" -gt 0 ] || sleep "$MIN_SECONDS"
   t1=$(date +%s.%N)
   c1=$(cpu_ms "$pid")
   rm -f "$RUN/sampling"; wait $sampler
   kill -TERM $probe; wait $probe 2>/dev/null || true
   lat=$(node -e "const r=JSON.parse(require('fs').readFileSync('$RUN/probe.out','utf8')||'{}');console.log((r.p50??'nan')+' '+(r.p99??'nan')+' '+(r.count??0))" 2>/dev/null || echo "nan nan 0")
   echo "$sent $t0 $t1 $((c1 - c0)) $(cat "$RUN/rss.$pid") $lat" |
-    awk '{ printf "%.0f %.2f %.0f %s %s %s", $1 / ($3 - $2), $4 / $1, $5 / 1024, $6, $7, $8 }'
+    awk '{ if ($1 > 0) printf "%.0f %.2f %.0f %s %s %s", $1 / ($3 - $2), $4 / $1, $5 / 1024, $6, $7, $8;
+           else printf "- - %.0f %s %s %s", $5 / 1024, $6, $7, $8 }'
 }
 
 # Warm-up (JIT, DNS cache, Redis keys, connection setup) not counted.
@@ -135,13 +139,14 @@ nw=$( (pgrep -P $SG_PID || true) | wc -l)
 echo "spamgate workers: $WORKERS ($nw worker processes) on $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 printf '%-12s %8s %9s %9s %6s  %-17s  %-15s  %-23s %s\n' load sessions direct/s spamgate/s ratio 'CPU s/1000 msgs' 'peak RSS MB' 'probe p50/p99 ms' 'p99 added ms'
 printf '%-12s %8s %9s %9s %6s  %-17s  %-15s  %-23s %s\n' '' '' '' '' '' 'sink | spamgate' 'sink | spamgate' 'direct | spamgate' ''
-for spec in "10240 1 1000" "10240 20 3000" "10240 200 3000" "102400 20 1000"; do
+for spec in "10240 0 0" "10240 1 1000" "10240 20 3000" "10240 200 3000" "102400 20 1000"; do
   read -r size sessions count <<<"$spec"
   count=$(awk -v c="$count" -v s="$SCALE" 'BEGIN { printf "%d", c * s }')
   read -r d dcpu drss dp50 dp99 dn <<<"$(measure $SINK_PORT $SINK_PID "$sessions" "$count" "$size")"
   read -r p pcpu prss pp50 pp99 pn <<<"$(measure $PROXY_PORT $SG_PID "$sessions" "$count" "$size")"
-  printf '%-12s %8s %9s %9s %5s%%  %-17s  %-15s  %-23s %s\n' "$((size / 1024)) KB" "$sessions" "$d" "$p" \
-    "$(awk -v p="$p" -v d="$d" 'BEGIN { printf "%.0f", 100 * p / d }')" "$dcpu | $pcpu" "$drss | $prss" "$dp50/$dp99 | $pp50/$pp99" \
+  label="$((size / 1024)) KB"; [ "$sessions" = 0 ] && label="idle (probe)"
+  printf '%-12s %8s %9s %9s %5s%%  %-17s  %-15s  %-23s %s\n' "$label" "$sessions" "$d" "$p" \
+    "$(awk -v p="$p" -v d="$d" 'BEGIN { if (d + 0 > 0) printf "%.0f", 100 * p / d; else printf "-" }')" "$dcpu | $pcpu" "$drss | $prss" "$dp50/$dp99 | $pp50/$pp99" \
     "$(awk -v a="$pp99" -v b="$dp99" 'BEGIN { printf "%.1f", a - b }') (probe n=$dn|$pn)"
 done
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"

@@ -22,10 +22,12 @@ import { loadConfig, type LoadedConfig } from '../config/loader.js';
 import { toHostPort } from '../config/types.js';
 import { createAdminServer, type AdminRoute, type AdminServer } from '../metrics/admin-server.js';
 import { createClusterMetrics, createMetrics } from '../metrics/metrics.js';
-import { createStores } from '../store/index.js';
 import type { Stores } from '../store/stores-api.js';
-import { reloadProblems, startDaemon, storeRoutes } from './daemon.js';
 import { downstreamProbe, flagProbe } from './readiness.js';
+import { reloadProblems } from './reload-problems.js';
+// The engine, checks and stores (daemon.ts, store/index.ts) are imported only where they run — in
+// the workers, and in the primary only for /history on Redis — so the primary stays small once
+// the CLI loads its subcommands lazily.
 
 /** `workers: auto` → one per CPU the process may use. */
 export function resolveWorkers(w: number | 'auto'): number {
@@ -163,6 +165,7 @@ export async function runPrimary(file: string, loaded: LoadedConfig, n: number, 
     if (usesEmbeddedStore(config))
       routes['/history'] = async () => ({ status: 501, type: 'text/plain', body: 'history with workers > 1 needs redis.url (each worker has its own embedded store)\n' });
     else {
+      const [{ createStores }, { storeRoutes }] = await Promise.all([import('../store/index.js'), import('./daemon.js')]);
       historyStores = createStores(config.redis, { log });
       Object.assign(routes, storeRoutes(historyStores));
     }
@@ -201,6 +204,7 @@ export async function runWorker(loaded: LoadedConfig, log: Logger, onExit: (code
   new AggregatorRegistry();
   AggregatorRegistry.setRegistries([metrics.registry]);
   const wlog = log.child({ worker: cluster.worker?.id });
+  const { startDaemon } = await import('./daemon.js');
   const daemon = await startDaemon(loaded, { log: wlog, metrics, admin: false, shareOf: Number(process.env.SPAMGATE_WORKERS ?? 1) || 1 });
   const stop = () => {
     daemon.stop().then(

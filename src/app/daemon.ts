@@ -11,7 +11,7 @@
 import fs from 'node:fs';
 import type { AddressInfo } from 'node:net';
 import type { Logger } from 'pino';
-import { ConfigError, formatProblem, loadConfig, type LoadedConfig } from '../config/loader.js';
+import { loadConfig, type LoadedConfig } from '../config/loader.js';
 import { toHostPort } from '../config/types.js';
 import type { FilterEngine } from '../core/engine-api.js';
 import { createSmtpProxy, type SmtpProxy } from '../frontends/smtp/smtp-proxy.js';
@@ -209,7 +209,4 @@ export async function startDaemon(loaded: LoadedConfig, opts: DaemonOptions): Pr
   };
 }
 
-/** Log a failed reload the same way everywhere (CLI, cluster worker). */
-export function reloadProblems(e: unknown): string[] {
-  return e instanceof ConfigError ? e.problems.map(formatProblem) : [(e as Error).message];
-}
+export { reloadProblems } from './reload-problems.js';
