@@ -2,7 +2,7 @@
 // Latency probe for bench/throughput-full.sh: one persistent SMTP session to PORT that sends the
 // message in FILE (CRLF, already signed) over and over, one transaction at a time, timing each
 // from MAIL FROM to the final reply to the end of data. Runs while the bench's load runs; on SIGTERM
-// prints one JSON line {count, p50, p90, p99, max} in milliseconds.
+// prints one JSON line {count, p50, p90, p99, max, stepP50: {mail, rcpt, data, dot}} in milliseconds.
 // Usage: node bench/throughput-probe.js PORT FILE [PAUSE_MS=20]
 import fs from 'node:fs';
 import net from 'node:net';
@@ -13,6 +13,8 @@ const body = fs.readFileSync(file);
 // RFC 5321 §4.5.2 dot-stuffing, then the end-of-data line.
 const message = Buffer.concat([Buffer.from(body.toString('latin1').replace(/^\./gm, '..'), 'latin1'), Buffer.from('.\r\n')]);
 const times = [];
+// Per command, for finding which stage adds the latency.
+const steps = { mail: [], rcpt: [], data: [], dot: [] };
 let stopping = false;
 
 const sock = net.connect({ host: '127.0.0.1', port: Number(port) });
@@ -47,7 +49,9 @@ const report = () => {
   const s = [...times].sort((a, b) => a - b);
   const q = (f) => (s.length ? s[Math.min(s.length - 1, Math.floor(f * s.length))] : NaN);
   const r3 = (x) => Math.round(x * 1000) / 1000;
-  console.log(JSON.stringify({ count: s.length, p50: r3(q(0.5)), p90: r3(q(0.9)), p99: r3(q(0.99)), max: r3(s[s.length - 1] ?? NaN) }));
+  const p50 = (a) => r3([...a].sort((x, y) => x - y)[Math.floor(a.length / 2)] ?? NaN);
+  const stepP50 = Object.fromEntries(Object.entries(steps).map(([k, v]) => [k, p50(v)]));
+  console.log(JSON.stringify({ count: s.length, p50: r3(q(0.5)), p90: r3(q(0.9)), p99: r3(q(0.99)), max: r3(s[s.length - 1] ?? NaN), stepP50 }));
   process.exit(0);
 };
 process.on('SIGTERM', () => (stopping = true));
@@ -59,10 +63,18 @@ try {
   while (!stopping) {
     const t0 = performance.now();
     await cmd('MAIL FROM:<news@bench-sender.test>\r\n', 250);
+    const t1 = performance.now();
     await cmd('RCPT TO:<probe@bench-rcpt.test>\r\n', 250);
+    const t2 = performance.now();
     await cmd('DATA\r\n', 354);
+    const t3 = performance.now();
     await cmd(message, 250);
-    times.push(performance.now() - t0);
+    const t4 = performance.now();
+    times.push(t4 - t0);
+    steps.mail.push(t1 - t0);
+    steps.rcpt.push(t2 - t1);
+    steps.data.push(t3 - t2);
+    steps.dot.push(t4 - t3);
     await new Promise((r) => setTimeout(r, pauseMs));
   }
 } catch (e) {

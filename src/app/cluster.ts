@@ -75,6 +75,8 @@ export async function runPrimary(file: string, loaded: LoadedConfig, n: number, 
     );
 
   const listening = new Map<number, boolean>();
+  /** Some worker got as far as listening since the start (else a dying worker is a start-up failure). */
+  let everListening = false;
   const crashes: number[] = [];
   let stopping = false;
   let exitCode = 0;
@@ -88,6 +90,7 @@ export async function runPrimary(file: string, loaded: LoadedConfig, n: number, 
       if (!m || typeof m !== 'object' || !('spamgate' in m)) return;
       if (m.spamgate === 'listening') {
         listening.set(w.id, true);
+        everListening = true;
         cm.workers.set([...listening.values()].filter(Boolean).length);
         log.info({ worker: w.id, pid: w.process.pid, smtp: m.smtp.map((a) => `${a.host}:${a.port}`) }, 'worker listening');
       } else if (m.spamgate === 'reloaded') {
@@ -106,6 +109,14 @@ export async function runPrimary(file: string, loaded: LoadedConfig, n: number, 
       if (code !== 0) exitCode = 1;
       log.info({ worker: w.id, pid: w.process.pid, code, signal }, 'worker stopped');
       if (Object.keys(cluster.workers ?? {}).length === 0) resolveDone(exitCode);
+      return;
+    }
+    if (!everListening) {
+      // Not one worker came up (bad rules, port taken, bad TLS file …): restarting cannot help, and
+      // the worker logged why. Exit like `workers: 1` would.
+      log.fatal({ worker: w.id, pid: w.process.pid, code, signal }, 'worker failed to start; stopping');
+      exitCode = 1;
+      stop();
       return;
     }
     const now = Date.now();

@@ -86,6 +86,9 @@ describe('spamgate serve with workers: 2', () => {
     const port = portOf(w1!);
     expect(portOf(w2!)).toBe(port);
     expect((await get(adminPort, '/readyz')).status).toBe(200);
+    // No redis.url: each worker has its own embedded store, and the primary says so.
+    expect(d.lines.some((l) => l.level === 40 && String(l.msg).startsWith('workers > 1 with the embedded in-memory store'))).toBe(true);
+    expect((await get(adminPort, '/history')).status).toBe(501);
 
     const before = sink.messages.length;
     await send(port, 12, 'first');
@@ -197,4 +200,12 @@ describe('spamgate serve with workers: 2', () => {
       await xsink.close();
     }
   }, 90_000);
+
+  test('a worker that cannot start (bad tls.key) stops the start: exit 1, no restart loop', async () => {
+    d = DaemonProcess.start(writeConfig(dir, sink.port, 'drainTimeoutMs: 1000', 'tls: { key: /nonexistent/key.pem, cert: /nonexistent/cert.pem }\n'));
+    expect(await d.exited).toBe(1);
+    const failed = d.lines.find((l) => l.msg === 'worker failed to start');
+    expect(JSON.stringify(failed)).toContain('tls.key: cannot read /nonexistent/key.pem');
+    expect(d.lines.some((l) => l.msg === 'worker died; restarting')).toBe(false);
+  }, 60_000);
 });
