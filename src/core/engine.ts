@@ -256,7 +256,9 @@ export class EngineSession implements FilterSession {
     this.observed = false;
     // messages_total and verdict_score are counted by the front-ends, which know the final outcome.
     for (const s of verdict.symbols) e.metrics.symbolHits.inc({ symbol: s.name });
-    this.log.info(
+    // The front-end writes the one info line per transaction (verdict, downstream reply, timings);
+    // this one is for debugging the engine alone.
+    this.log.debug(
       {
         action: verdict.action,
         score: verdict.score,
