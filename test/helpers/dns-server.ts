@@ -152,8 +152,6 @@ export async function startDnsServer(opts: DnsServerOptions = {}): Promise<TestD
     }
     udp.send(out, rinfo.port, rinfo.address);
   });
-  await new Promise<void>((res) => udp.bind(0, '127.0.0.1', () => res()));
-  const port = udp.address().port;
 
   const sockets = new Set<net.Socket>();
   const tcp = net.createServer((sock) => {
@@ -176,10 +174,10 @@ export async function startDnsServer(opts: DnsServerOptions = {}): Promise<TestD
       }
     });
   });
-  await new Promise<void>((res, rej) => {
-    tcp.once('error', rej);
-    tcp.listen(port, '127.0.0.1', () => res());
-  });
+  // UDP and TCP on the same port number: take a free TCP port, then bind UDP to it. Either may
+  // already be taken by an unrelated socket (ephemeral ports are shared by every test running in
+  // parallel), so retry with a fresh port rather than fail the suite.
+  const port = await bindBoth(udp, tcp);
 
   return {
     port,
@@ -203,6 +201,29 @@ export async function startDnsServer(opts: DnsServerOptions = {}): Promise<TestD
       await Promise.all([new Promise<void>((r) => udp.close(() => r())), new Promise<void>((r) => tcp.close(() => r()))]);
     },
   };
+}
+
+async function bindBoth(udp: dgram.Socket, tcp: net.Server): Promise<number> {
+  for (let attempt = 0; ; attempt++) {
+    const port = await new Promise<number>((res, rej) => {
+      tcp.once('error', rej);
+      tcp.listen(0, '127.0.0.1', () => {
+        tcp.off('error', rej);
+        res((tcp.address() as net.AddressInfo).port);
+      });
+    });
+    const bound = await new Promise<boolean>((res) => {
+      const onError = (): void => res(false);
+      udp.once('error', onError);
+      udp.bind(port, '127.0.0.1', () => {
+        udp.off('error', onError);
+        res(true);
+      });
+    });
+    if (bound) return port;
+    await new Promise<void>((r) => tcp.close(() => r()));
+    if (attempt >= 20) throw new Error('no free port pair for the test DNS server');
+  }
 }
 
 /** Shorthands for fixture records. */

@@ -82,6 +82,8 @@ async function waitFor(fn: () => Promise<boolean>, what: string, timeoutMs = 10_
   }
 }
 
+class RedisExitedEarly extends Error {}
+
 export class RedisServer {
   private proc?: ChildProcess;
   private constructor(
@@ -92,9 +94,17 @@ export class RedisServer {
 
   static async start(extraArgs: readonly string[] = [], port?: number): Promise<RedisServer> {
     const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-redis-'));
-    const s = new RedisServer(port ?? (await freePort(extraArgs.includes('--cluster-enabled'))), dir, extraArgs);
-    await s.spawn();
-    return s;
+    // A free port can be taken by another test between freePort() and redis-server's bind:
+    // then redis-server exits at once and we try a fresh port (unless the caller fixed one).
+    for (let attempt = 0; ; attempt++) {
+      const s = new RedisServer(port ?? (await freePort(extraArgs.includes('--cluster-enabled'))), dir, extraArgs);
+      try {
+        await s.spawn();
+        return s;
+      } catch (e) {
+        if (port !== undefined || attempt >= 4 || !(e instanceof RedisExitedEarly)) throw e;
+      }
+    }
   }
 
   get url(): string {
@@ -110,7 +120,12 @@ export class RedisServer {
     args.push('--enable-debug-command', 'local');
     this.proc = spawn('redis-server', [...args, ...this.extraArgs], { stdio: 'ignore' });
     const proc = this.proc;
-    await waitFor(async () => proc.exitCode === null && proc.signalCode === null && (await rawCommand(this.port, 'PING', 300)).startsWith('+PONG'), `redis-server :${this.port}`);
+    const exited = new Promise<never>((_, rej) => proc.once('exit', () => rej(new RedisExitedEarly(`redis-server :${this.port} exited at start`))));
+    exited.catch(() => undefined);
+    await Promise.race([
+      waitFor(async () => proc.exitCode === null && proc.signalCode === null && (await rawCommand(this.port, 'PING', 300)).startsWith('+PONG'), `redis-server :${this.port}`),
+      exited,
+    ]);
   }
 
   /** SIGSTOP: the socket stays open but nothing answers (a stalled Redis). */
