@@ -5,7 +5,6 @@
  * transaction in flight and exits 0; the PROXY protocol gate and connection limits work in workers.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import nodemailer from 'nodemailer';
@@ -13,19 +12,7 @@ import pp from 'proxy-protocol-js';
 import { DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
 import { RawSmtp } from '../helpers/smtp-raw.js';
 import { startSink, type Sink } from '../helpers/smtp-sink.js';
-
-function get(port: number, p: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
-}
+import { get } from '../helpers/http-get.js';
 
 function writeConfig(dir: string, sinkPort: number, limits = 'drainTimeoutMs: 20000', extra = ''): string {
   const file = path.join(dir, 'spamgate.yaml');

@@ -3,59 +3,12 @@
  * SIGTERM drains a transaction in flight then exits 0; SIGHUP reloads and keeps the running
  * config when the new one is bad; a bad TLS path stops the start with a clear error.
  */
-import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { startSink, type Sink } from '../helpers/smtp-sink.js';
 import { RawSmtp } from '../helpers/smtp-raw.js';
-
-const ROOT = path.resolve(import.meta.dirname, '../..');
-const BIN = path.join(ROOT, 'bin/spamgate.js');
-
-if (!fs.existsSync(path.join(ROOT, 'dist/cli/main.js'))) {
-  throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
-}
-
-class Daemon {
-  readonly lines: Record<string, unknown>[] = [];
-  stderr = '';
-  private waiters: { pred: (l: Record<string, unknown>) => boolean; resolve: (l: Record<string, unknown>) => void; reject: (e: Error) => void }[] = [];
-  readonly exited: Promise<number | null>;
-  constructor(readonly proc: ChildProcessWithoutNullStreams) {
-    let buf = '';
-    proc.stdout.on('data', (c: Buffer) => {
-      buf += c.toString();
-      let i: number;
-      while ((i = buf.indexOf('\n')) >= 0) {
-        const line = buf.slice(0, i);
-        buf = buf.slice(i + 1);
-        let obj: Record<string, unknown>;
-        try {
-          obj = JSON.parse(line) as Record<string, unknown>;
-        } catch {
-          continue;
-        }
-        this.lines.push(obj);
-        this.waiters = this.waiters.filter((w) => (w.pred(obj) ? (w.resolve(obj), false) : true));
-      }
-    });
-    proc.stderr.on('data', (c: Buffer) => (this.stderr += c.toString()));
-    this.exited = new Promise((r) =>
-      proc.once('exit', (code) => {
-        // A daemon that died cannot log what a test waits for: fail with its stderr, not a timeout.
-        for (const w of this.waiters.splice(0)) w.reject(new Error(`spamgate exited (${code}) first: ${this.stderr}`));
-        r(code);
-      }),
-    );
-  }
-  waitFor(pred: (l: Record<string, unknown>) => boolean): Promise<Record<string, unknown>> {
-    const hit = this.lines.find(pred);
-    if (hit) return Promise.resolve(hit);
-    if (this.proc.exitCode !== null) return Promise.reject(new Error(`spamgate exited (${this.proc.exitCode}): ${this.stderr}`));
-    return new Promise((resolve, reject) => this.waiters.push({ pred, resolve, reject }));
-  }
-}
+import { DaemonProcess as Daemon } from '../helpers/daemon-process.js';
 
 function writeConfig(dir: string, sinkPort: number, extra = ''): string {
   const file = path.join(dir, 'spamgate.yaml');
@@ -96,7 +49,7 @@ describe('spamgate serve', () => {
     daemon = undefined;
   });
 
-  const start = (file: string) => (daemon = new Daemon(spawn(process.execPath, [BIN, 'serve', '--config', file], { cwd: ROOT })));
+  const start = (file: string) => (daemon = Daemon.start(file));
   // 'spamgate started' comes once the signal handlers are in place; the port is in 'listening'.
   const portOf = async (d: Daemon) => {
     await d.waitFor((l) => l.msg === 'spamgate started');

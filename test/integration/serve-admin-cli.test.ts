@@ -4,26 +4,13 @@
  * package.json version.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import os from 'node:os';
 import path from 'node:path';
 import { DaemonProcess, ROOT } from '../helpers/daemon-process.js';
 import { startSink, type Sink } from '../helpers/smtp-sink.js';
+import { get } from '../helpers/http-get.js';
 
 const VERSION = (JSON.parse(fs.readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
-
-function get(port: number, p: string): Promise<{ status: number; body: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body }));
-      })
-      .on('error', reject);
-  });
-}
 
 describe('spamgate serve (one process): admin endpoint', () => {
   let sink: Sink;
@@ -54,8 +41,8 @@ describe('spamgate serve (one process): admin endpoint', () => {
     d = DaemonProcess.start(file);
     const admin = Number(String((await d.waitFor((l) => l.msg === 'admin endpoint listening')).admin).split(':').pop());
     await d.waitFor((l) => l.msg === 'spamgate started');
-    expect(await get(admin, '/healthz')).toEqual({ status: 200, body: 'ok\n' });
-    expect(await get(admin, '/readyz')).toEqual({ status: 200, body: 'smtp: ok\ndownstream: ok\nrules: ok\nready\n' });
+    expect(await get(admin, '/healthz')).toMatchObject({ status: 200, body: 'ok\n' });
+    expect(await get(admin, '/readyz')).toMatchObject({ status: 200, body: 'smtp: ok\ndownstream: ok\nrules: ok\nready\n' });
     const m = await get(admin, '/metrics');
     expect(m.status).toBe(200);
     expect(m.body).toContain(`spamgate_build_info{version="${VERSION}"} 1`);

@@ -5,7 +5,6 @@
  * the package version, message counts), /history mounted, reload and stop.
  */
 import fs from 'node:fs';
-import http from 'node:http';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
@@ -15,21 +14,9 @@ import { silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { startDaemon, type Daemon } from '../../src/app/daemon.js';
 import { startSink, type Sink } from '../helpers/smtp-sink.js';
+import { get } from '../helpers/http-get.js';
 
 const VERSION = (JSON.parse(fs.readFileSync(path.resolve(import.meta.dirname, '../../package.json'), 'utf8')) as { version: string }).version;
-
-function get(port: number, p: string): Promise<{ status: number; body: string; type: string }> {
-  return new Promise((resolve, reject) => {
-    http
-      .get({ host: '127.0.0.1', port, path: p, agent: false }, (res) => {
-        let body = '';
-        res.setEncoding('utf8');
-        res.on('data', (c: string) => (body += c));
-        res.on('end', () => resolve({ status: res.statusCode ?? 0, body, type: String(res.headers['content-type']) }));
-      })
-      .on('error', reject);
-  });
-}
 
 /** A loopback port nothing listens on (bound, then released). */
 async function closedPort(): Promise<number> {
