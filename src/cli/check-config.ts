@@ -16,7 +16,17 @@ export function addConfigValidator(v: ConfigValidator): void {
   validators.push(v);
 }
 
+/**
+ * The validators beyond the schema, loaded on first use (they pull in the engine and every check).
+ * Order matters: rule-file errors first, then the check registry (which skips rule failures).
+ */
+async function loadBuiltInValidators(): Promise<void> {
+  await import('../rules/check-config.js');
+  await import('../app/registry-check-config.js');
+}
+
 export async function checkConfig(file: string): Promise<CheckReport> {
+  await loadBuiltInValidators();
   const report: CheckReport = { ok: true, file, problems: [] };
   try {
     const loaded = loadConfig(file);

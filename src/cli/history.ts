@@ -4,7 +4,10 @@
  */
 import type { Command } from 'commander';
 import { formatHistoryLine, queryHistory } from '../history/query.js';
-import { withAdminStores } from '../store/cli-stores.js';
+import type { withAdminStores as WithAdminStores } from '../store/cli-stores.js';
+
+// The stores (ioredis) load only when the command runs.
+const withAdminStores: typeof WithAdminStores = async (...args) => (await import('../store/cli-stores.js')).withAdminStores(...args);
 
 export function registerHistory(program: Command): void {
   program

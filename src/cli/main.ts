@@ -3,12 +3,10 @@
  * `--config FILE` (default: $SPAMGATE_CONFIG, then config/spamgate.yaml) and `--help`.
  */
 import { Command } from 'commander';
+// Subcommand modules import only what registering their options needs; each loads the engine,
+// checks and stores inside its action, so `serve`'s cluster primary and small commands stay small.
 import { registerCheckConfig } from './check-config.js';
-// Side effect: adds the rule-file / SpamAssassin-import validator to check-config (after check-config.js loads).
-import '../rules/check-config.js';
 import { registerServe } from './serve.js';
-// Side effect: adds the check-registry validator (unknown score overrides, …) to check-config.
-import '../app/registry-check-config.js';
 import { registerScan } from './scan.js';
 import { registerSymbols } from './symbols.js';
 import { registerReputation } from './reputation.js';

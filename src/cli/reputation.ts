@@ -4,11 +4,16 @@
  * network or the network itself (`192.0.2.0/24`, `2001:db8::/64`).
  */
 import type { Command } from 'commander';
-import { reputationOptions } from '../reputation/checks.js';
+import type { reputationOptions as ReputationOptionsFn } from '../reputation/checks.js';
 import { judge } from '../reputation/math.js';
 import { networkOf, normaliseIp } from '../store/ipnet.js';
 import { REPUTATION_KINDS, type ReputationKey, type ReputationKind } from '../store/stores-api.js';
-import { withAdminStores } from '../store/cli-stores.js';
+import type { withAdminStores as WithAdminStores } from '../store/cli-stores.js';
+
+// Stores (ioredis) and the reputation checks load only when a subcommand runs, so `spamgate`'s
+// other commands (and serve's cluster primary) do not carry them.
+const withAdminStores: typeof WithAdminStores = async (...args) => (await import('../store/cli-stores.js')).withAdminStores(...args);
+const loadReputationOptions = async (): Promise<typeof ReputationOptionsFn> => (await import('../reputation/checks.js')).reputationOptions;
 
 export function reputationKey(kind: string, key: string): ReputationKey {
   if (!REPUTATION_KINDS.includes(kind as ReputationKind)) throw new Error(`unknown KIND "${kind}" (one of ${REPUTATION_KINDS.join(', ')})`);
@@ -39,6 +44,7 @@ export function registerReputation(program: Command): void {
     .option('--json', 'print as JSON')
     .action(async (kind: string, key: string, o: { config?: string; json?: boolean }) => {
       const rk = reputationKey(kind, key);
+      const reputationOptions = await loadReputationOptions();
       await withAdminStores(o.config, async (stores, config) => {
         const opts = reputationOptions(config.checks.reputation);
         const [s] = await stores.reputation.get([rk], Date.now(), opts);
@@ -67,6 +73,7 @@ export function registerReputation(program: Command): void {
       for (const [n, v] of [['spam', o.spam], ['ham', o.ham], ['total', o.total ?? 0]] as const) {
         if (!Number.isFinite(v) || v < 0) throw new Error(`--${n} must be a number ≥ 0`);
       }
+      const reputationOptions = await loadReputationOptions();
       await withAdminStores(o.config, async (stores, config) => {
         const total = o.total ?? o.spam + o.ham;
         await stores.reputation.set(rk, { spam: o.spam, ham: o.ham, total, scoreSum: 0, updated: Date.now() }, reputationOptions(config.checks.reputation));

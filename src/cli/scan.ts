@@ -12,9 +12,8 @@
 import fs from 'node:fs';
 import type { Command } from 'commander';
 import { pino } from 'pino';
-import { buildEngine } from '../app/build-engine.js';
 import { loadCliConfig, reportConfigError } from '../app/cli-config.js';
-import { normalizeMessage, scanMessage, type ScanResult } from '../app/scan-message.js';
+import type { ScanResult } from '../app/scan-message.js';
 import { parseHostPort } from '../config/types.js';
 import type { LoadedConfig } from '../config/loader.js';
 import type { Engine } from '../core/engine.js';
@@ -22,7 +21,6 @@ import { ARC, DKIM, DMARC, SPF } from '../core/facts.js';
 import { fmt2 } from '../core/tagging.js';
 import { createLogger } from '../log.js';
 import { createMetrics } from '../metrics/metrics.js';
-import { createMemoryStores } from '../store/index.js';
 
 interface ScanCliOptions {
   config?: string;
@@ -62,6 +60,13 @@ export function registerScan(program: Command): void {
       const log = createLogger('warn', pino.destination({ fd: 2, sync: true }));
       // An offline diagnosis must not change production state: embedded stores (greylist, rate
       // limits and reputation start empty, never Redis) and no observers (no learning, no history).
+      // The engine and its checks load only when a command needs them (the cluster primary and
+      // the other subcommands stay small).
+      const [{ buildEngine }, { normalizeMessage, scanMessage }, { createMemoryStores }] = await Promise.all([
+        import('../app/build-engine.js'),
+        import('../app/scan-message.js'),
+        import('../store/index.js'),
+      ]);
       const stores = createMemoryStores({ failMode: loaded.config.redis.failMode });
       const engine = await buildEngine(loaded, { log, metrics: createMetrics(), stores, observers: [] });
       try {

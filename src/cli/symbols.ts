@@ -4,7 +4,6 @@
  * what an admin needs to write `scores:` overrides and rules against stable names.
  */
 import type { Command } from 'commander';
-import { buildOfflineRegistry } from '../app/build-engine.js';
 import { loadCliConfig, reportConfigError } from '../app/cli-config.js';
 import type { LoadedConfig } from '../config/loader.js';
 import { RegistryError } from '../core/registry.js';
@@ -23,6 +22,7 @@ export function registerSymbols(program: Command): void {
       } catch (e) {
         reportConfigError(e);
       }
+      const { buildOfflineRegistry } = await import('../app/build-engine.js');
       const { registry, problems, close } = buildOfflineRegistry(loaded);
       try {
         if (!registry) throw new RegistryError(problems);
