@@ -2,9 +2,16 @@
 // Full auth stack (SPF + DKIM + ARC + DMARC + Authentication-Results, i.e. the `spf` and `auth`
 // checks) on DKIM-signed messages, against a real DNS server on loopback (a child process, so its
 // CPU is not counted), with the DNS cache warm and cold. Reference measured in the same run:
-// mailauth's authenticate() alone with an in-memory resolver (no DNS, no cache, no our code).
+// mailauth's authenticate() alone with an in-memory resolver (no DNS, no cache, no our code; it
+// does not use our DKIM key cache, but does get the process-wide ipaddr.js parseCIDR fast path,
+// src/checks/auth/ipaddr-cidr-fast-path.ts, which changes no result).
 //
 //   npm run build && node bench/auth-stack.js [--messages N] [--key rsa|ed25519] [--concurrency C]
+//     [--only reference|warm|cold]   (one scenario, e.g. under node --cpu-prof)
+//     [--compare OTHER_DIST]         (warm, this build against another one — e.g. a copy of dist/
+//                                     from before a change, kept inside the repository so it finds
+//                                     node_modules — in alternating batches of 50 in this process,
+//                                     so a busy machine slows both alike)
 //   (SPAMGATE_DIST=/path/to/dist to use another build)
 //
 // Prints messages/s (wall) and CPU ms per message (user+system of this process) per scenario, and
@@ -16,7 +23,6 @@ import path from 'node:path';
 import { fork } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import dnsPacket from 'dns-packet';
-import { authenticate, dkimSign } from 'mailauth';
 
 const here = path.dirname(fileURLToPath(import.meta.url));
 const arg = (name, def) => {
@@ -55,14 +61,27 @@ if (process.argv[2] === '--dns-server') {
   await main();
 }
 
+async function loadBuild(dist) {
+  return {
+    ...(await import(path.join(dist, 'config', 'schema.js'))),
+    ...(await import(path.join(dist, 'dns', 'index.js'))),
+    ...(await import(path.join(dist, 'metrics', 'metrics.js'))),
+    ...(await import(path.join(dist, 'log.js'))),
+    ...(await import(path.join(dist, 'checks', 'mail', 'spf.js'))),
+    ...(await import(path.join(dist, 'checks', 'data', 'auth.js'))),
+  };
+}
+
 async function main() {
-  const dist = process.env.SPAMGATE_DIST ?? path.join(here, '..', 'dist');
-  const { configSchema } = await import(path.join(dist, 'config', 'schema.js'));
-  const { createDnsResolver } = await import(path.join(dist, 'dns', 'index.js'));
-  const { createMetrics } = await import(path.join(dist, 'metrics', 'metrics.js'));
-  const { silentLogger } = await import(path.join(dist, 'log.js'));
-  const { spfCheck } = await import(path.join(dist, 'checks', 'mail', 'spf.js'));
-  const { authCheck } = await import(path.join(dist, 'checks', 'data', 'auth.js'));
+  const dist = path.resolve(process.env.SPAMGATE_DIST ?? path.join(here, '..', 'dist'));
+  const build = await loadBuild(dist);
+  const { silentLogger } = build;
+  const compareDist = arg('--compare', '');
+  const other = compareDist ? await loadBuild(path.resolve(compareDist)) : undefined;
+  // After our checks: they install the DKIM key cache before mailauth's verifiers first load
+  // (src/checks/auth/mailauth-key-cache.ts). The reference below does not use that cache.
+  const { authenticate, dkimSign } = await import('mailauth');
+  const keyCache = await import(path.join(dist, 'checks', 'auth', 'mailauth-key-cache.js')).catch(() => undefined);
 
   const N = Number(arg('--messages', '600'));
   const kind = arg('--key', 'rsa');
@@ -94,6 +113,9 @@ async function main() {
     );
     const s = await dkimSign(msg, {
       canonicalization: 'relaxed/relaxed',
+      // Without signTime mailauth 4.13.3 computes t= twice (Math.round(Date.now()/1000)) around the
+      // RSA signing; crossing a half second between them signs a t= other than the one written.
+      signTime: new Date(),
       signatureData: [{ signingDomain: 'example.com', selector: 'sel', privateKey, algorithm: kind === 'rsa' ? 'rsa-sha256' : 'ed25519-sha256' }],
     });
     messages.push(Buffer.concat([Buffer.from(s.signatures), msg]));
@@ -102,14 +124,16 @@ async function main() {
   const child = fork(fileURLToPath(import.meta.url), ['--dns-server', JSON.stringify(zone)], { stdio: ['ignore', 'inherit', 'inherit', 'ipc'] });
   const port = await new Promise((res) => child.once('message', res));
 
-  const metrics = createMetrics();
-  const config = configSchema.parse({ hostname: 'mx.bench.test', dns: { servers: [`127.0.0.1:${port}`], timeoutMs: 2000, maxQueriesPerMessage: 1000 } });
-  const dns = createDnsResolver(config.dns, { metrics, log: silentLogger });
-  const services = { config, baseDir: process.cwd(), log: silentLogger, metrics, dns, stores: {} };
-  const spf = spfCheck(services);
-  const auth = authCheck(services);
-
-  async function ourStack(msg, i) {
+  function makeStack(b) {
+    const metrics = b.createMetrics();
+    const config = b.configSchema.parse({ hostname: 'mx.bench.test', dns: { servers: [`127.0.0.1:${port}`], timeoutMs: 2000, maxQueriesPerMessage: 1000 } });
+    const dns = b.createDnsResolver(config.dns, { metrics, log: silentLogger });
+    const services = { config, baseDir: process.cwd(), log: silentLogger, metrics, dns, stores: {} };
+    const run = stackRunner(b.spfCheck(services), b.authCheck(services));
+    run.dns = dns;
+    return run;
+  }
+  const stackRunner = (spf, auth) => async function ourStack(msg, i) {
     const facts = new Map();
     const emitted = [];
     const session = {
@@ -132,7 +156,11 @@ async function main() {
     await spf.run(ctx('mail'));
     await auth.run(ctx('data'));
     return emitted;
-  }
+  };
+
+  const ourStack = makeStack(build);
+  const dns = ourStack.dns;
+  const otherStack = other && makeStack(other);
 
   async function reference(msg) {
     const r = await authenticate(msg, { ip: '198.51.100.20', helo: 'mail.example.com', sender: 'alice@example.com', mta: 'mx.bench.test', resolver: memResolver, disableBimi: true });
@@ -175,12 +203,34 @@ async function main() {
   }
 
   console.log(`auth stack, ${N} DKIM-signed messages (${kind === 'rsa' ? 'RSA-2048' : 'ed25519'}), concurrency ${concurrency}, node ${process.version}`);
-  const r0 = await measure('reference: mailauth authenticate(), in-memory', reference);
-  const r1 = await measure('spamgate spf+auth, DNS cache warm', ourStack);
-  const r2 = await measure('spamgate spf+auth, DNS cache cold (loopback)', ourStack, () => dns.clearCache());
-  console.log(`ratio warm/reference: ${(r1.msgsPerSec / r0.msgsPerSec).toFixed(2)} (msg/s), ${(r0.cpuMsPerMsg / r1.cpuMsPerMsg).toFixed(2)} (CPU)`);
-  console.log(`ratio cold/warm:      ${(r2.msgsPerSec / r1.msgsPerSec).toFixed(2)} (msg/s)`);
-  console.log(`target >= 400 msg/s per core warm: ${r1.perCoreMsgsPerSec >= 400 ? 'met' : 'NOT met'} (${r1.perCoreMsgsPerSec.toFixed(0)})`);
+  const only = arg('--only', compareDist ? 'none' : '');
+  const r0 = !only || only === 'reference' ? await measure('reference: mailauth authenticate(), in-memory', reference) : undefined;
+  const r1 = !only || only === 'warm' ? await measure('spamgate spf+auth, DNS cache warm', ourStack) : undefined;
+  const r2 = !only || only === 'cold' ? await measure('spamgate spf+auth, DNS cache cold (loopback)', ourStack, () => dns.clearCache()) : undefined;
+  if (r0 && r1) console.log(`ratio warm/reference: ${(r1.msgsPerSec / r0.msgsPerSec).toFixed(2)} (msg/s), ${(r0.cpuMsPerMsg / r1.cpuMsPerMsg).toFixed(2)} (CPU)`);
+  if (r1 && r2) console.log(`ratio cold/warm:      ${(r2.msgsPerSec / r1.msgsPerSec).toFixed(2)} (msg/s)`);
+  if (r1) console.log(`target >= 400 msg/s per core warm: ${r1.perCoreMsgsPerSec >= 400 ? 'met' : 'NOT met'} (${r1.perCoreMsgsPerSec.toFixed(0)})`);
+  if (otherStack) {
+    const sane = await otherStack(messages[0], 0);
+    if (!sane.includes('R_DKIM_ALLOW')) throw new Error(`sanity check failed for ${compareDist}: ${sane}`);
+    const B = 50;
+    const cpu = [0, 0];
+    const stacks = [ourStack, otherStack];
+    for (let i = 0; i < Math.min(100, N); i++) for (const st of stacks) await st(messages[i], i); // warm-up
+    for (let done = 0; done < N; done += B) {
+      // A B, then B A: neither build always runs right after the other
+      for (const k of (done / B) % 2 ? [1, 0] : [0, 1]) {
+        const c0 = process.cpuUsage();
+        for (let i = done; i < Math.min(done + B, N); i++) await stacks[k](messages[i], i);
+        const c = process.cpuUsage(c0);
+        cpu[k] += c.user + c.system;
+      }
+    }
+    const [a, b] = cpu.map((us) => us / 1000 / N);
+    console.log(`warm, alternating batches of ${B}: this build ${a.toFixed(3)} ms CPU/msg, ${compareDist} ${b.toFixed(3)} ms CPU/msg, this/other ${(a / b).toFixed(2)}`);
+  }
+  const kc = keyCache?.keyCacheStats();
+  console.log(kc ? `DKIM key cache: ${kc.active ? 'active' : `inactive (${kc.reason})`}, ${kc.hits} hits, ${kc.misses} misses` : 'DKIM key cache: not in this build');
   child.disconnect();
   child.kill();
 }

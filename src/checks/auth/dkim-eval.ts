@@ -10,7 +10,7 @@
  * - mailauth 4.x leaves a `console.log('TOTAL', …)` in the l= path: filtered out (below) so it can
  *   never corrupt stdout (e.g. `spamgate scan --json`).
  */
-import { dkimVerify } from 'mailauth';
+import { dkimVerify } from './mailauth.js';
 import type { AuthResult, DkimSignatureFact } from '../../core/facts.js';
 import type { MailauthResolver } from './mailauth-resolver.js';
 

@@ -4,7 +4,7 @@
  * because mailauth 4.x treats `adkim=s`/`aspf=s` as relaxed (FIELD-NOTES §4), and partial-body
  * DKIM signatures (l=) are never counted (RFC 6376 §8.2).
  */
-import { dmarc as mailauthDmarc } from 'mailauth';
+import { dmarc as mailauthDmarc } from './mailauth.js';
 import type { AuthResult } from '../../core/facts.js';
 import type { MailauthResolver } from './mailauth-resolver.js';
 import { evaluateAlignment, type DkimCandidate } from './alignment.js';

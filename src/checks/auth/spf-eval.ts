@@ -2,7 +2,7 @@
  * SPF evaluation (RFC 7208) through mailauth 4.13.3 with our resolver. MAIL FROM is the identity;
  * for the null sender (RFC 5321 §4.5.5) it is `postmaster@<HELO>` (RFC 7208 §2.4).
  */
-import { spf as mailauthSpf } from 'mailauth';
+import { spf as mailauthSpf } from './mailauth.js';
 import type { AuthResult, SpfFact } from '../../core/facts.js';
 import type { MailauthResolver } from './mailauth-resolver.js';
 

@@ -4,7 +4,7 @@
  * Authentication-Results value (authserv-id = config.hostname) published as the AUTH_RESULTS fact
  * for the engine to prepend.
  */
-import { arc as mailauthArc } from 'mailauth';
+import { arc as mailauthArc, withKeyCache } from '../auth/mailauth.js';
 import type { CheckFactory } from '../../core/services.js';
 import type { Check, CheckContext } from '../../core/types.js';
 import { ARC, AUTH_RESULTS, DKIM, DMARC, SPF, type AuthResult } from '../../core/facts.js';
@@ -44,6 +44,10 @@ function dmarcSymbol(d: DmarcOutcome): string {
 }
 
 async function evaluateArc(data: unknown, resolver: MailauthResolver, minBitLength: number): Promise<AuthResult> {
+  // No ARC Set and no error reading one: the chain status is "none" (RFC 8617 §5.2 step 1), which
+  // is what mailauth's arc() would answer (lib/arc/index.js) — most mail has no ARC, skip the call.
+  const d = data as { chain?: unknown[] | false; error?: unknown } | undefined;
+  if (!d?.error && !(Array.isArray(d?.chain) && d.chain.length > 0)) return 'none';
   const r = (await mailauthArc(data as Parameters<typeof mailauthArc>[0], { resolver, minBitLength } as Parameters<typeof mailauthArc>[1])) as {
     status?: { result?: string; comment?: string };
   };
@@ -67,7 +71,8 @@ export const authCheck: CheckFactory = ({ config, dns }) => {
       const { session } = ctx;
       const message = session.message;
       if (!message) return;
-      const resolver = mailauthResolver(dns, { signal: ctx.signal, budgetKey: budgetKeyFor(ctx) });
+      // DKIM and ARC keys fetched through this resolver reuse their parse (mailauth-key-cache.ts).
+      const resolver = withKeyCache(mailauthResolver(dns, { signal: ctx.signal, budgetKey: budgetKeyFor(ctx) }));
       const dk = await evaluateDkim(message, { resolver, minBitLength: cfg.minBitLength });
       ctx.facts.set(
         DKIM,
