@@ -5,17 +5,21 @@
 // a free loopback port (so INFO counts only our traffic). Reference in the same run: the same
 // engine on the embedded in-memory store.
 //
-//   npm run build && node bench/redis-stages.js [--messages N] [--rcpts R] [--cold]
+//   npm run build && node bench/redis-stages.js [--messages N] [--rcpts R] [--cold] [--unix]
 //
 // Prints per stage: p50/p99 latency with Redis and with the embedded store, the added p99, and
 // Redis round trips per stage (server `total_reads_processed` delta: one read event = one batch
-// the client wrote, i.e. one round trip) and commands per stage (INFO commandstats delta).
+// the client wrote, i.e. one round trip) and commands per stage (INFO commandstats delta); per
+// stage, how many of its slow samples (> 1 ms) overlapped a V8 GC pause; CPU and heap allocation
+// per message (allocation: a separate, non-interleaved phase under v8.GCProfiler).
 // Targets (issue 5): <= 2 round trips per stage, <= 1 ms added p99 on loopback.
 import { spawn } from 'node:child_process';
 import net from 'node:net';
 import os from 'node:os';
 import fs from 'node:fs';
 import path from 'node:path';
+import v8 from 'node:v8';
+import { PerformanceObserver, performance } from 'node:perf_hooks';
 import { Redis } from 'ioredis';
 import { buildEngine } from '../dist/app/build-engine.js';
 import { parseConfigText } from '../dist/config/loader.js';
@@ -36,6 +40,8 @@ const WARMUP = Math.min(200, Math.floor(MESSAGES / 5));
 // --cold: the old order (Redis message straight after the embedded one): connect then also carries
 // the embedded run's deferred GC and the idle-server wake-up (see the loop below).
 const COLD = process.argv.includes('--cold');
+// --unix: the stores talk to redis-server over its Unix socket (redis.url = socket path) instead of loopback TCP.
+const UNIX = process.argv.includes('--unix');
 
 // Limits high enough never to trip; greylist band hit by every message (score 5) so the modifier runs.
 const YAML = `
@@ -77,7 +83,8 @@ function freePort() {
 async function startRedis() {
   const port = await freePort();
   const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'sg-bench-redis-'));
-  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
+  const sock = path.join(dir, 'redis.sock');
+  const proc = spawn('redis-server', ['--port', String(port), '--bind', '127.0.0.1', '--unixsocket', sock, '--save', '', '--appendonly', 'no', '--dir', dir], { stdio: 'ignore' });
   const admin = new Redis({ port, host: '127.0.0.1', lazyConnect: true, retryStrategy: () => 50 });
   admin.on('error', () => {});
   for (let i = 0; i < 100; i++) {
@@ -90,7 +97,7 @@ async function startRedis() {
     }
   }
   return {
-    url: `redis://127.0.0.1:${port}`,
+    url: UNIX ? sock : `redis://127.0.0.1:${port}`,
     admin,
     async stop() {
       admin.disconnect();
@@ -111,6 +118,20 @@ async function serverCounters(admin) {
 
 const STAGES = ['connect', 'helo', 'mail', 'rcpt', 'data', 'after'];
 
+// V8 GC pauses (start, duration in performance.now() ms), to tell GC from Redis in slow stages.
+const GCS = [];
+new PerformanceObserver((l) => {
+  for (const e of l.getEntries()) GCS.push([e.startTime, e.duration]);
+}).observe({ entryTypes: ['gc'] });
+const duringGc = (t0, ms) => GCS.some(([g0, gd]) => g0 < t0 + ms && g0 + gd > t0);
+
+/** A PING on the store client; a timeout (100 ms store deadline) is a sample, not a crash. */
+async function timedPing(client) {
+  const t0 = process.hrtime.bigint();
+  await client.ping().catch(() => undefined);
+  return Number(process.hrtime.bigint() - t0) / 1e6;
+}
+
 async function makeEngine(stores) {
   const loaded = parseConfigText(YAML, '/bench.yaml');
   const clock = { t: Date.UTC(2026, 0, 1) };
@@ -125,6 +146,8 @@ async function makeEngine(stores) {
     observers: storeObservers(loaded.config, stores, now),
   });
   const times = Object.fromEntries(STAGES.map((s) => [s, []]));
+  // performance.now() at the start of each timed stage (same index as times), for GC overlap.
+  const starts = Object.fromEntries(STAGES.map((s) => [s, []]));
   const trips = Object.fromEntries(STAGES.map((s) => [s, { reads: 0, calls: 0, n: 0 }]));
   const grey = Buffer.from('Subject: bench\r\nFrom: a@example.org\r\nX-Bench: grey\r\n\r\nhello\r\n');
   const clean = Buffer.from('Subject: bench\r\nFrom: a@example.org\r\nX-Bench: clean\r\n\r\nhello\r\n');
@@ -150,10 +173,14 @@ async function makeEngine(stores) {
     ];
     for (const [stage, fn] of steps) {
       const before = admin ? await serverCounters(admin) : undefined;
+      const p0 = performance.now();
       const t0 = process.hrtime.bigint();
       await fn();
       const dt = Number(process.hrtime.bigint() - t0) / 1e6;
-      if (measure && !admin) times[stage].push(dt);
+      if (measure && !admin) {
+        times[stage].push(dt);
+        starts[stage].push(p0);
+      }
       if (before) {
         const after = await serverCounters(admin);
         // Minus the reads of our own two INFO commands.
@@ -164,7 +191,7 @@ async function makeEngine(stores) {
     }
     s.close();
   }
-  return { engine, times, trips, message };
+  return { engine, times, starts, trips, message };
 }
 
 function pct(a, p) {
@@ -190,6 +217,8 @@ try {
   // CPU time of this process per message (user+system): much less sensitive to other load than wall time.
   const cpu = { mem: 0, red: 0 };
   const cpuOf = (u) => u.user + u.system;
+  await new Promise((r) => setTimeout(r, 50));
+  const gcsBefore = GCS.length;
   for (let i = 0; i < MESSAGES + WARMUP; i++) {
     let c0 = process.cpuUsage();
     await mem.message(COUNTED + i, i >= WARMUP);
@@ -206,24 +235,46 @@ try {
       // gap pays the wake-up of the idle redis-server (OS/VM scheduling, not Redis work: command
       // times stay < 0.3 ms in LATENCY HISTOGRAM). Measured here as its own reference, so that
       // connect is measured like every other stage (right after Redis traffic).
-      const w0 = process.hrtime.bigint();
-      await stores.client.ping();
-      if (i >= WARMUP) coldPings.push(Number(process.hrtime.bigint() - w0) / 1e6);
+      const w = await timedPing(stores.client);
+      if (i >= WARMUP) coldPings.push(w);
     }
     c0 = process.cpuUsage();
     await red.message(COUNTED + i, i >= WARMUP);
     if (i >= WARMUP) cpu.red += cpuOf(process.cpuUsage(c0));
-    const t0 = process.hrtime.bigint();
-    await stores.client.ping();
-    if (i >= WARMUP) pings.push(Number(process.hrtime.bigint() - t0) / 1e6);
+    const p = await timedPing(stores.client);
+    if (i >= WARMUP) pings.push(p);
+  }
+  // GC entries arrive as a task: let them in before counting.
+  await new Promise((r) => setTimeout(r, 50));
+  const timedGcs = GCS.length - gcsBefore;
+  // Phase 3: heap allocation per message, each store alone (allocation does not depend on load).
+  // Allocated = heap growth between GCs + what each GC found in use before it ran (GCProfiler).
+  const ALLOC_N = Math.min(500, MESSAGES);
+  const alloc = {};
+  for (const [name, eng] of [['mem', mem], ['red', red]]) {
+    const base = COUNTED + MESSAGES + WARMUP + (name === 'red' ? ALLOC_N : 0);
+    const prof = new v8.GCProfiler();
+    const used0 = v8.getHeapStatistics().used_heap_size;
+    prof.start();
+    for (let i = 0; i < ALLOC_N; i++) await eng.message(base + i, false);
+    const used1 = v8.getHeapStatistics().used_heap_size;
+    const { statistics } = prof.stop();
+    let prev = used0;
+    let bytes = 0;
+    for (const g of statistics) {
+      bytes += g.beforeGC.heapStatistics.usedHeapSize - prev;
+      prev = g.afterGC.heapStatistics.usedHeapSize;
+    }
+    bytes += used1 - prev;
+    alloc[name] = { perMsg: bytes / ALLOC_N, gcs: statistics.length };
   }
   await mem.engine.close();
   await red.engine.close();
   await stores.close();
   const memory = mem;
 
-  console.log(`redis-stages: ${MESSAGES} messages (+${WARMUP} warm-up) per store, interleaved; round trips over ${COUNTED} messages; ${RCPTS} recipient(s); half greylist band, half clean`);
-  console.log('stage    emb p50  emb p99 redis p50 redis p99 added p50 added p99 round trips  cmds(incl. in Lua)   (ms; per stage)');
+  console.log(`redis-stages: ${UNIX ? 'Unix socket' : 'loopback TCP'}; ${MESSAGES} messages (+${WARMUP} warm-up) per store, interleaved; round trips over ${COUNTED} messages; ${RCPTS} recipient(s); half greylist band, half clean`);
+  console.log('stage    emb p50  emb p99 redis p50 redis p99 added p50 added p99 round trips  cmds(incl. in Lua)  slow>1ms(GC) emb|redis  (ms; per stage)');
   const msgMem = [];
   const msgRed = [];
   for (let i = 0; i < MESSAGES; i++) {
@@ -239,6 +290,17 @@ try {
     msgMem.push(m);
     msgRed.push(r);
   }
+  // Slow samples of a stage, and how many of them overlapped a GC pause: "n(g)".
+  const slow = (e, st) => {
+    let n = 0;
+    let g = 0;
+    e.times[st].forEach((ms, i) => {
+      if (ms <= 1) return;
+      n++;
+      if (duringGc(e.starts[st][i], ms)) g++;
+    });
+    return `${n}(${g})`;
+  };
   for (const st of STAGES) {
     const f = (x) => x.toFixed(3).padStart(9);
     const n = red.trips[st].n;
@@ -253,6 +315,7 @@ try {
         f(pct(red.times[st], 99) - pct(memory.times[st], 99)),
         (red.trips[st].reads / n).toFixed(2).padStart(11),
         (red.trips[st].calls / n).toFixed(2).padStart(19),
+        `${slow(memory, st)} | ${slow(red, st)}`.padStart(23),
       ].join(' '),
     );
   }
@@ -261,6 +324,10 @@ try {
       `added p50 ${(pct(msgRed, 50) - pct(msgMem, 50)).toFixed(3)} p99 ${(pct(msgRed, 99) - pct(msgMem, 99)).toFixed(3)} ms; ratio redis/embedded p50 ${(pct(msgRed, 50) / pct(msgMem, 50)).toFixed(2)}`,
   );
   console.log(`CPU per message (this process): embedded ${(cpu.mem / MESSAGES).toFixed(0)} µs, redis ${(cpu.red / MESSAGES).toFixed(0)} µs (ratio ${(cpu.red / cpu.mem).toFixed(2)})`);
+  console.log(
+    `heap allocated per message (${ALLOC_N} each, alone): embedded ${(alloc.mem.perMsg / 1024).toFixed(1)} KB, redis ${(alloc.red.perMsg / 1024).toFixed(1)} KB ` +
+      `(GCs ${alloc.mem.gcs} | ${alloc.red.gcs}); GC pauses in the timed phase: ${timedGcs}`,
+  );
   console.log(`reference: bare PING round trip p50 ${pct(pings, 50).toFixed(3)} p99 ${pct(pings, 99).toFixed(3)} ms (load average ${os.loadavg()[0].toFixed(1)} on ${os.cpus().length} CPUs)`);
   if (coldPings.length) {
     console.log(`reference: bare PING after the embedded message (idle server) p50 ${pct(coldPings, 50).toFixed(3)} p99 ${pct(coldPings, 99).toFixed(3)} ms (not counted in any stage; --cold measures connect in that position)`);

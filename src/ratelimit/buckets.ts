@@ -15,11 +15,23 @@ import { networkOf, normaliseIp } from '../store/ipnet.js';
 import type { BucketSpec } from '../store/stores-api.js';
 
 /**
- * Authenticated login of the submitting client, when the front-end learns it (XCLIENT LOGIN= from
- * a trusted upstream, or the downstream's AUTH). On a public MX it is normally absent and the
- * `auth` bucket is simply not used.
+ * Authenticated login of the submitting client, for a check or front-end that learns it some other
+ * way (e.g. XCLIENT LOGIN=). Takes precedence over MAIL FROM `AUTH=` (see {@link authParam}).
  */
 export const AUTH_LOGIN = factKey<string>('auth_login');
+
+/**
+ * The authenticated submitter named by MAIL FROM's `AUTH=<mailbox>` (RFC 4954 §5), or undefined
+ * (absent, or `AUTH=<>`: submitter unknown or not authenticated). smtp-server has already decoded
+ * the xtext. Only meaningful from a trusted client: the caller checks `trustAuthFrom` (RFC 4954
+ * §5: a server must not trust AUTH= from a client it does not trust).
+ */
+export function authParam(s: SessionView): string | undefined {
+  const v = s.envelope.mailParams?.['AUTH'];
+  if (typeof v !== 'string') return undefined;
+  const t = v.trim();
+  return t && t !== '<>' ? t : undefined;
+}
 
 export type BucketKind = 'ip' | 'net' | 'sender' | 'auth' | 'rcpt' | 'rcpt_domain';
 

@@ -12,7 +12,7 @@ import type { RatelimitCheckConfig } from '../config/sections/checks-store.js';
 import type { BucketResult } from '../store/stores-api.js';
 import { storeFailed, systemClock, type Clock } from '../store/unavailable.js';
 import { cidrMatcher } from '../store/ipnet.js';
-import { AUTH_LOGIN, connectBuckets, mailBuckets, rcptBuckets, type BucketKind, type NamedBucket } from './buckets.js';
+import { AUTH_LOGIN, authParam, connectBuckets, mailBuckets, rcptBuckets, type BucketKind, type NamedBucket } from './buckets.js';
 
 const note = (name: string, description: string): SymbolDef => ({ name, score: 0, description, category: 'policy' });
 
@@ -56,9 +56,12 @@ export function buildRatelimitChecks(services: CheckServices, clock: Clock = sys
   if (!cfg.enabled) return undefined;
   const { stores } = services;
   const skip = cidrMatcher(cfg.skipNetworks);
+  const trustAuth = cidrMatcher(cfg.trustAuthFrom);
+  /** The login of the MAIL command: a published fact, else AUTH= from a trusted client (RFC 4954 §5). */
+  const loginOf = (c: CheckContext): string | undefined => c.facts.get(AUTH_LOGIN) ?? (trustAuth(c.session.client.ip) ? authParam(c.session) : undefined);
   const specs: { name: string; stage: LimitedStage; kinds: BucketKind[]; buckets: (ctx: CheckContext) => NamedBucket[] }[] = [
     { name: 'ratelimit_connect', stage: 'connect', kinds: ['ip', 'net'], buckets: (c) => connectBuckets(cfg, c.session) },
-    { name: 'ratelimit_mail', stage: 'mail', kinds: ['sender', 'auth'], buckets: (c) => mailBuckets(cfg, c.session, c.facts.get(AUTH_LOGIN)) },
+    { name: 'ratelimit_mail', stage: 'mail', kinds: ['sender', 'auth'], buckets: (c) => mailBuckets(cfg, c.session, loginOf(c)) },
     {
       name: 'ratelimit_rcpt',
       stage: 'rcpt',
@@ -74,8 +77,10 @@ export function buildRatelimitChecks(services: CheckServices, clock: Clock = sys
       timeoutMs: cfg.timeoutMs,
       symbols: [...spec.kinds.map((k) => RATELIMIT_SYMBOLS[k]), unavailableSym],
       async run(ctx) {
-        if (skip(ctx.session.client.ip)) return;
-        const buckets = spec.buckets(ctx);
+        let buckets = spec.buckets(ctx);
+        // A skipped client (loopback by default) is not limited per address, sender or recipient;
+        // but a submission server on loopback passing its users' logins is still limited per login.
+        if (skip(ctx.session.client.ip)) buckets = buckets.filter((b) => b.kind === 'auth');
         if (buckets.length === 0) return;
         let results: BucketResult[];
         try {

@@ -1,9 +1,16 @@
 /**
- * Reputation checks, one per stage (check names must be unique, so `checks.reputation` configures
- * all four): `reputation_ip` (connect: client IP + /24 or /64), `reputation_helo`,
- * `reputation_domain` (MAIL FROM domain), `reputation_dkim` (DATA: DKIM-aligned signing domains,
- * after the `auth` check published the DKIM/DMARC facts). Each reads its entries in one round trip
+ * Reputation checks (check names must be unique, so `checks.reputation` configures all four):
+ * `reputation_ip` (connect: client IP + /24 or /64), `reputation_helo` and `reputation_domain`
+ * (MAIL: HELO name, MAIL FROM domain), `reputation_dkim` (DATA: DKIM-aligned signing domains,
+ * after the `auth` check published the DKIM/DMARC facts). Each reads its entries in one command
  * and turns them into BAD/GOOD symbols weighted by confidence (math in ./math.ts).
+ *
+ * Why the HELO entry is read at MAIL, not at HELO: reputation symbols only add to the score, and
+ * nothing decides on the score before RCPT (early reject) or DATA, so reading it at HELO bought
+ * nothing but a Redis round trip of its own. At MAIL it shares the round trip the sender-domain
+ * read and the sender rate limit make anyway (bench/redis-stages.js: one round trip fewer per
+ * message). The symbols then belong to the transaction and are read again for the next MAIL of the
+ * connection, with the HELO name the client gave last (RFC 3207 §4.2: a new EHLO after STARTTLS).
  */
 import type { CheckFactory, CheckServices } from '../core/services.js';
 import type { Check, CheckContext, Stage } from '../core/types.js';
@@ -27,7 +34,8 @@ export function reputationOptions(cfg: ReputationCheckConfig): ReputationOptions
 
 interface StageSpec {
   readonly name: string;
-  readonly stage: Exclude<Stage, 'rcpt'>;
+  readonly stage: Exclude<Stage, 'rcpt' | 'helo'>;
+  readonly unavailable: (typeof REPUTATION_UNAVAILABLE)[keyof typeof REPUTATION_UNAVAILABLE];
   readonly kinds: readonly ReputationKey['kind'][];
   readonly keys: (ctx: CheckContext) => ReputationKey[];
 }
@@ -39,14 +47,14 @@ export function buildReputationChecks(services: CheckServices, clock: Clock = sy
   const skip = cidrMatcher(cfg.skipNetworks);
   const { stores } = services;
   const specs: StageSpec[] = [
-    { name: 'reputation_ip', stage: 'connect', kinds: ['ip', 'net'], keys: (c) => connectKeys(c.session, skip) },
-    { name: 'reputation_helo', stage: 'helo', kinds: ['helo'], keys: (c) => heloKeys(c.session) },
-    { name: 'reputation_domain', stage: 'mail', kinds: ['domain'], keys: (c) => senderKeys(c.session) },
-    { name: 'reputation_dkim', stage: 'data', kinds: ['dkim'], keys: (c) => dkimKeys(c.facts) },
+    { name: 'reputation_ip', stage: 'connect', unavailable: REPUTATION_UNAVAILABLE.connect, kinds: ['ip', 'net'], keys: (c) => connectKeys(c.session, skip) },
+    { name: 'reputation_helo', stage: 'mail', unavailable: REPUTATION_UNAVAILABLE.helo, kinds: ['helo'], keys: (c) => heloKeys(c.session) },
+    { name: 'reputation_domain', stage: 'mail', unavailable: REPUTATION_UNAVAILABLE.mail, kinds: ['domain'], keys: (c) => senderKeys(c.session) },
+    { name: 'reputation_dkim', stage: 'data', unavailable: REPUTATION_UNAVAILABLE.data, kinds: ['dkim'], keys: (c) => dkimKeys(c.facts) },
   ];
   const authEnabled = (services.config.checks as { auth?: { enabled?: boolean } }).auth?.enabled === true;
   return specs.map((spec) => {
-    const unavailable = REPUTATION_UNAVAILABLE[spec.stage];
+    const unavailable = spec.unavailable;
     const check: Check = {
       name: spec.name,
       stage: spec.stage,

@@ -30,7 +30,7 @@ export const REPUTATION_SYMBOLS: Record<ReputationKind, { bad: SymbolDef; good: 
 const unavailable = (name: string, what: string) => def(name, 0, `Reputation store unavailable at ${what} (Redis down or slow)`);
 export const REPUTATION_UNAVAILABLE = {
   connect: unavailable('REPUTATION_UNAVAILABLE', 'connect (IP, network)'),
-  helo: unavailable('REPUTATION_HELO_UNAVAILABLE', 'HELO'),
+  helo: unavailable('REPUTATION_HELO_UNAVAILABLE', 'MAIL FROM (HELO name)'),
   mail: unavailable('REPUTATION_DOMAIN_UNAVAILABLE', 'MAIL FROM (sender domain)'),
   data: unavailable('REPUTATION_DKIM_UNAVAILABLE', 'DATA (DKIM domain)'),
 };

@@ -66,20 +66,50 @@ function toBits(ip: string): string | undefined {
   return undefined;
 }
 
-/** A matcher for a fixed list of networks, parsed once (checks call it per connection). */
+/** An address as 16-bit groups (IPv4: 2 groups, IPv6: 8), or undefined if not an IP. */
+function groupsOf(ip: string): number[] | undefined {
+  const n = normaliseIp(ip);
+  if (net.isIPv4(n)) {
+    const o = n.split('.');
+    return [(Number(o[0]) << 8) | Number(o[1]), (Number(o[2]) << 8) | Number(o[3])];
+  }
+  if (net.isIPv6(n)) return expandV6(n).map((g) => parseInt(g, 16));
+  return undefined;
+}
+
+function samePrefix(a: readonly number[], b: readonly number[], bits: number): boolean {
+  for (let i = 0; bits > 0; i++, bits -= 16) {
+    const mask = bits >= 16 ? 0xffff : (0xffff << (16 - bits)) & 0xffff;
+    if ((a[i]! & mask) !== (b[i]! & mask)) return false;
+  }
+  return true;
+}
+
+/**
+ * A matcher for a fixed list of networks, parsed once. Checks call it at every stage of every
+ * session (rate limits, reputation, greylisting), so it compares numbers rather than bit strings
+ * and remembers its last answer (the stages of one session ask about the same client).
+ * node:net BlockList does the same matching but measured several times slower per call here (a
+ * native call and a SocketAddress per check: ≈ 7 µs against ≈ 1 µs).
+ */
 export function cidrMatcher(cidrs: readonly string[]): (ip: string) => boolean {
   const nets = cidrs
     .map((c) => {
       const [addr, bitsText] = c.split('/');
-      const bits = addr ? toBits(normaliseIp(addr)) : undefined;
-      if (!bits) return undefined;
-      const n = bitsText === undefined ? bits.length : Number(bitsText);
-      return { len: bits.length, prefix: bits.slice(0, n) };
+      const g = addr ? groupsOf(addr) : undefined;
+      if (!g) return undefined;
+      return { len: g.length, prefix: g, bits: bitsText === undefined ? g.length * 16 : Number(bitsText) };
     })
-    .filter((x): x is { len: number; prefix: string } => x !== undefined);
+    .filter((x): x is { len: number; prefix: number[]; bits: number } => x !== undefined);
   if (nets.length === 0) return () => false;
+  let lastIp: string | undefined;
+  let lastAnswer = false;
   return (ip) => {
-    const b = toBits(normaliseIp(ip));
-    return b !== undefined && nets.some((n) => n.len === b.length && b.startsWith(n.prefix));
+    if (ip === lastIp) return lastAnswer;
+    const g = groupsOf(ip);
+    const answer = g !== undefined && nets.some((n) => n.len === g.length && samePrefix(g, n.prefix, n.bits));
+    lastIp = ip;
+    lastAnswer = answer;
+    return answer;
   };
 }

@@ -3,9 +3,10 @@
  * layouts in FIELD-NOTES §7). `prefix` is `redis.prefix` (default `sg:`), so deployments can share
  * one Redis. Never `KEYS`: nothing here needs enumeration.
  *
- * Hash tags: a key part in `{…}` decides the Redis Cluster slot. Multi-key Lua scripts (the
- * greylist triplet + its auto-allow counter) put the client network in the tag so both keys sit
- * in one slot. Single-key entries tag their own identity, which spreads them evenly. The prefix
+ * Hash tags: a key part in `{…}` decides the Redis Cluster slot. Keys that must change together
+ * (the greylist triplet + its auto-allow counter) put the client network in the tag so both keys
+ * sit in one slot. Single-key entries tag their own identity, which spreads them evenly; a script
+ * call over several of them is split by tag in a Cluster (redis.ts, redis-batch.ts). The prefix
  * must not contain braces (checked in config/sections/redis.ts), so our tag is always the first.
  *
  * | key                                   | type   | bound                                                   |

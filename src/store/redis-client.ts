@@ -10,33 +10,26 @@
  * RESP3 changes nothing for us except one extra command at connect. We pin `protocol: 3` and
  * `replyMapping: 'legacy'` explicitly so a future default change cannot alter reply shapes.
  *
- * Auto-pipelining (single server and Sentinel): the stores issue all commands of one stage in the
- * same tick; ioredis sends them as one pipeline, i.e. one round trip per stage. In a Cluster the
- * same commands go out at once to their nodes in parallel (auto-pipelining is off there, see below).
+ * Batching: the per-message store work of one tick is one `sgOps` script call (redis-batch.ts), so
+ * one command and one round trip per SMTP stage. Other commands are auto-pipelined (single server
+ * and Sentinel). In a Cluster, calls go out at once to their nodes in parallel (auto-pipelining is
+ * off there, see below).
  */
 import { Redis, Cluster, type RedisOptions } from 'ioredis';
 import type { Logger } from 'pino';
 import type { Config } from '../config/schema.js';
 import { toHostPort } from '../config/types.js';
-import { BAYES_INCR, GREYLIST_CHECK, REPUTATION_RECORD, TOKEN_BUCKET } from './redis-scripts.js';
+import { BAYES_INCR, STORE_OPS } from './redis-scripts.js';
 
 export type RedisCfg = Config['redis'];
 export type AnyRedis = Redis | Cluster;
 
-/** Our Lua commands, as defineCommand adds them. */
+/**
+ * Our Lua commands, as defineCommand adds them (EVALSHA, EVAL on NOSCRIPT). `sgOps` has no fixed
+ * key count: its first argument is the key count (redis-batch.ts builds it).
+ */
 export interface ScriptCommands {
-  sgRepRecord(key: string, now: number, halfLife: number, ttl: number, spam: number, ham: number, score: number): Promise<number>;
-  sgGreylist(
-    tKey: string,
-    aKey: string,
-    now: number,
-    delay: number,
-    window: number,
-    passTtl: number,
-    allowAfter: number,
-    allowTtl: number,
-  ): Promise<[number, number]>;
-  sgBucket(key: string, now: number, rate: number, burst: number, cost: number, slack: number): Promise<[number, number, number]>;
+  sgOps(numKeys: number, ...keysThenArgs: (string | number)[]): Promise<unknown[]>;
   sgBayesIncr(key: string, dSpam: number, dHam: number, ...ids: string[]): Promise<number>;
 }
 
@@ -65,6 +58,9 @@ export function createRedisClient(cfg: RedisCfg, log?: Logger): ScriptedRedis {
     connectTimeout: 2000,
     retryStrategy,
     enableAutoPipelining: true,
+    // sgOps is already one batch per tick (redis-batch.ts): send it at once, without a Pipeline
+    // object and a setImmediate hop. Other commands (admin, Bayes reads) stay auto-pipelined.
+    autoPipeliningIgnoredCommands: ['sgOps'],
     protocol: 3,
     replyMapping: 'legacy',
   };
@@ -105,9 +101,7 @@ export function createRedisClient(cfg: RedisCfg, log?: Logger): ScriptedRedis {
     }
   });
   if (client instanceof Cluster) client.on('node error', () => {});
-  client.defineCommand('sgRepRecord', { numberOfKeys: 1, lua: REPUTATION_RECORD });
-  client.defineCommand('sgGreylist', { numberOfKeys: 2, lua: GREYLIST_CHECK });
-  client.defineCommand('sgBucket', { numberOfKeys: 1, lua: TOKEN_BUCKET });
+  client.defineCommand('sgOps', { lua: STORE_OPS });
   client.defineCommand('sgBayesIncr', { numberOfKeys: 1, lua: BAYES_INCR });
   return client as ScriptedRedis;
 }

@@ -1,11 +1,16 @@
 /**
  * The Redis stores (single server, Cluster or Sentinel — see redis-client.ts). Every call goes
- * through StoreGuard (deadline, metrics, StoreUnavailableError). Commands of one call are issued
- * in the same tick and auto-pipelined: one round trip per call.
+ * through StoreGuard (deadline, metrics, StoreUnavailableError) and is one operation over all the
+ * keys of the call (all buckets of a stage, all reputation entries of a transaction, all
+ * recipients' greylist triplets); the operations of one tick — all checks of an SMTP stage — are
+ * one `sgOps` script call (redis-batch.ts): one command, one round trip per stage. In a Cluster,
+ * keys are split by hash tag first, and each tag group is one operation (a script must stay in
+ * one slot).
  */
 import { BOUNDS, TTL, domainOf, keysFor, tokenHash, type Keys } from './keys.js';
 import { StoreGuard, type StoreDeps } from './guard.js';
 import { createRedisClient, redisBackend, type RedisCfg, type ScriptedRedis } from './redis-client.js';
+import { OpBatcher, hashTagOf } from './redis-batch.js';
 import { decayed } from '../reputation/math.js';
 import {
   EMPTY_REPUTATION,
@@ -34,7 +39,34 @@ interface Ctx {
   readonly r: ScriptedRedis;
   readonly k: Keys;
   readonly g: StoreGuard;
+  /** Redis Cluster: a multi-key script must stay in one slot (keys grouped by hash tag). */
+  readonly cluster: boolean;
+  readonly ops: OpBatcher;
 }
+
+/**
+ * Indexes of `keys` grouped so that each group can be one script operation: all of them on a
+ * single server or Sentinel (no slots), by hash tag in a Cluster (same tag → same slot).
+ */
+function slotGroups(keys: readonly string[], cluster: boolean): number[][] {
+  const all = keys.map((_, i) => i);
+  if (!cluster || keys.length < 2) return [all];
+  const by = new Map<string, number[]>();
+  for (const i of all) {
+    const tag = hashTagOf(keys[i]!);
+    const g = by.get(tag);
+    if (g) g.push(i);
+    else by.set(tag, [i]);
+  }
+  return [...by.values()];
+}
+
+/** A Lua nil inside a returned table arrives as null (RESP2 mapping) or false (RESP3 boolean). */
+function str(v: unknown): string | undefined {
+  return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
+}
+
+const NO_ARGS: readonly (string | number)[] = [];
 
 function num(v: string | null | undefined): number {
   const n = v == null ? 0 : Number(v);
@@ -45,19 +77,29 @@ export class RedisReputationStore implements ReputationStore {
   constructor(private readonly c: Ctx) {}
   get(list: readonly ReputationKey[], now: number, opts: ReputationOptions): Promise<ReputationStats[]> {
     return this.c.g.call('reputation', 'get', async () => {
-      const rows = await Promise.all(list.map((k) => this.c.r.hmget(this.c.k.reputation(k.kind, k.value), 's', 'h', 'n', 'c', 't')));
+      if (list.length === 0) return [];
+      const keys = list.map((k) => this.c.k.reputation(k.kind, k.value));
+      const rows: (readonly unknown[])[] = new Array(keys.length);
+      await Promise.all(
+        slotGroups(keys, this.c.cluster).map(async (g) => {
+          const got = await this.c.ops.run<unknown[][]>('rg', g.length === keys.length ? keys : g.map((i) => keys[i]!), NO_ARGS);
+          g.forEach((i, j) => (rows[i] = got[j] ?? []));
+        }),
+      );
       return rows.map((v) => {
-        if (v[4] == null) return EMPTY_REPUTATION;
-        const s: ReputationStats = { spam: num(v[0]), ham: num(v[1]), total: num(v[2]), scoreSum: num(v[3]), updated: num(v[4]) };
+        const t = str(v[4]);
+        if (t === undefined) return EMPTY_REPUTATION;
+        const s: ReputationStats = { spam: num(str(v[0])), ham: num(str(v[1])), total: num(str(v[2])), scoreSum: num(str(v[3])), updated: num(t) };
         return decayed(s, now, opts.halfLifeMs);
       });
     });
   }
   record(list: readonly ReputationKey[], x: ReputationSample, now: number, opts: ReputationOptions): Promise<void> {
     return this.c.g.call('reputation', 'record', async () => {
-      await Promise.all(
-        list.map((k) => this.c.r.sgRepRecord(this.c.k.reputation(k.kind, k.value), now, opts.halfLifeMs, Math.ceil(opts.ttlMs), x.spam, x.ham, x.score)),
-      );
+      if (list.length === 0) return;
+      const keys = list.map((k) => this.c.k.reputation(k.kind, k.value));
+      const args = [now, opts.halfLifeMs, Math.ceil(opts.ttlMs), x.spam, x.ham, x.score];
+      await Promise.all(slotGroups(keys, this.c.cluster).map((g) => this.c.ops.run('rr', g.length === keys.length ? keys : g.map((i) => keys[i]!), args)));
     });
   }
   set(k: ReputationKey, s: ReputationStats, opts: ReputationOptions): Promise<void> {
@@ -82,22 +124,27 @@ export class RedisGreylistStore implements GreylistStore {
   constructor(private readonly c: Ctx) {}
   check(list: readonly GreylistTriplet[], now: number, o: GreylistOptions): Promise<GreylistResult[]> {
     return this.c.g.call('greylist', 'check', async () => {
-      const rows = await Promise.all(
-        list.map((t) => {
-          const dom = domainOf(t.sender);
-          return this.c.r.sgGreylist(
-            this.c.k.greylistTriplet(t.net, t.sender, t.rcpt),
-            this.c.k.greylistAllow(t.net, dom),
-            now,
-            o.delayMs,
-            o.retryWindowMs,
-            o.passTtlMs,
-            dom ? o.autoAllowAfter : 0,
-            o.autoAllowTtlMs,
-          );
+      if (list.length === 0) return [];
+      const out: GreylistResult[] = new Array(list.length);
+      // Triplet and auto-allow keys share the {net} tag: one group per client network.
+      const tKeys = list.map((t) => this.c.k.greylistTriplet(t.net, t.sender, t.rcpt));
+      await Promise.all(
+        slotGroups(tKeys, this.c.cluster).map(async (g) => {
+          const keys: string[] = [];
+          const after: number[] = [];
+          for (const i of g) {
+            const t = list[i]!;
+            const dom = domainOf(t.sender);
+            keys.push(tKeys[i]!, this.c.k.greylistAllow(t.net, dom));
+            after.push(dom ? o.autoAllowAfter : 0);
+          }
+          const flat = await this.c.ops.run<number[]>('gl', keys, [now, o.delayMs, o.retryWindowMs, o.passTtlMs, o.autoAllowTtlMs, ...after]);
+          g.forEach((i, j) => {
+            out[i] = { state: GREYLIST_STATES[Number(flat[2 * j])] ?? 'new', retryInMs: Number(flat[2 * j + 1]) };
+          });
         }),
       );
-      return rows.map(([state, retry]) => ({ state: GREYLIST_STATES[Number(state)] ?? 'new', retryInMs: Number(retry) }));
+      return out;
     });
   }
 }
@@ -106,10 +153,20 @@ export class RedisRateLimitStore implements RateLimitStore {
   constructor(private readonly c: Ctx) {}
   take(list: readonly BucketSpec[], now: number, cost = 1): Promise<BucketResult[]> {
     return this.c.g.call('ratelimit', 'take', async () => {
-      const rows = await Promise.all(
-        list.map((b) => this.c.r.sgBucket(this.c.k.bucket(b.key), now, b.ratePerSec, b.burst, cost, TTL.bucketSlackMs)),
+      if (list.length === 0) return [];
+      const out: BucketResult[] = new Array(list.length);
+      const keys = list.map((b) => this.c.k.bucket(b.key));
+      await Promise.all(
+        slotGroups(keys, this.c.cluster).map(async (g) => {
+          const args: (string | number)[] = [now, cost, TTL.bucketSlackMs];
+          for (const i of g) args.push(list[i]!.ratePerSec, list[i]!.burst);
+          const flat = await this.c.ops.run<number[]>('tb', g.length === keys.length ? keys : g.map((i) => keys[i]!), args);
+          g.forEach((i, j) => {
+            out[i] = { allowed: Number(flat[3 * j]) === 1, remaining: Number(flat[3 * j + 1]), retryAfterMs: Number(flat[3 * j + 2]) };
+          });
+        }),
       );
-      return rows.map(([ok, rem, retry]) => ({ allowed: Number(ok) === 1, remaining: Number(rem), retryAfterMs: Number(retry) }));
+      return out;
     });
   }
   reset(key: string): Promise<void> {
@@ -123,13 +180,8 @@ export class RedisHistoryStore implements HistoryStore {
   constructor(private readonly c: Ctx) {}
   push(entry: HistoryEntry, bound?: HistoryBound): Promise<void> {
     return this.c.g.call('history', 'push', async () => {
-      const key = this.c.k.history();
       const max = bound?.maxEntries ?? BOUNDS.historyEntries;
-      await Promise.all([
-        this.c.r.lpush(key, JSON.stringify(entry)),
-        this.c.r.ltrim(key, 0, max - 1),
-        this.c.r.pexpire(key, Math.ceil(bound?.ttlMs ?? TTL.historyMs)),
-      ]);
+      await this.c.ops.run('hp', [this.c.k.history()], [JSON.stringify(entry), max, Math.ceil(bound?.ttlMs ?? TTL.historyMs)]);
     });
   }
   list(limit: number): Promise<HistoryEntry[]> {
@@ -224,7 +276,8 @@ function groupByBucket(list: readonly string[], k: Keys): Map<string, string[]> 
 
 export function createRedisStores(cfg: RedisCfg, deps: StoreDeps): Stores & { readonly client: ScriptedRedis } {
   const r = createRedisClient(cfg, deps.log);
-  const c: Ctx = { r, k: keysFor(cfg.prefix), g: new StoreGuard(cfg.commandTimeoutMs, deps) };
+  const cluster = redisBackend(cfg) === 'redis-cluster';
+  const c: Ctx = { r, k: keysFor(cfg.prefix), g: new StoreGuard(cfg.commandTimeoutMs, deps), cluster, ops: new OpBatcher(r, cluster) };
   return {
     backend: redisBackend(cfg) as Stores['backend'],
     failMode: cfg.failMode,

@@ -34,6 +34,40 @@ storeContract('redis cluster (3 masters)', () =>
   ready(createStores(redisCfg({ cluster: cluster.addresses, prefix: prefix(), commandTimeoutMs: 1000 }))),
 );
 
+describe('redis commands per stage', () => {
+  async function scriptCalls(r: Redis): Promise<number> {
+    const stats = await r.info('commandstats');
+    let n = 0;
+    for (const m of stats.matchAll(/cmdstat_(evalsha|eval):calls=(\d+)/g)) n += Number(m[2]);
+    return n;
+  }
+
+  it('sends the store calls of one tick (every check of a stage) as one script command', async () => {
+    const stores = await ready(createRedisStores(redisCfg({ url: single.url, prefix: prefix(), commandTimeoutMs: 1000 }), {}));
+    const admin = new Redis(single.url);
+    try {
+      const now = Date.now();
+      const REP = { halfLifeMs: 86_400_000, ttlMs: 86_400_000 };
+      const before = await scriptCalls(admin);
+      // Connect (buckets + IP/network reputation) and the transaction's learning, at once.
+      await Promise.all([
+        stores.ratelimit.take([{ key: 'ip:192.0.2.1', ratePerSec: 1, burst: 10 }, { key: 'net:192.0.2.0/24', ratePerSec: 1, burst: 10 }], now),
+        stores.reputation.get([{ kind: 'ip', value: '192.0.2.1' }, { kind: 'net', value: '192.0.2.0/24' }], now, REP),
+        stores.reputation.record([{ kind: 'helo', value: 'mx.example.org' }], { spam: 0, ham: 1, score: 0 }, now, REP),
+        stores.history.push({ time: now, sessionId: 's', clientIp: '192.0.2.1', mailFrom: '', rcptTo: [], score: 0, action: 'accept', symbols: [] }),
+      ]);
+      expect((await scriptCalls(admin)) - before).toBe(1);
+      // Calls in different ticks are different commands.
+      await stores.ratelimit.take([{ key: 'ip:192.0.2.1', ratePerSec: 1, burst: 10 }], now);
+      await stores.ratelimit.take([{ key: 'ip:192.0.2.1', ratePerSec: 1, burst: 10 }], now);
+      expect((await scriptCalls(admin)) - before).toBe(3);
+    } finally {
+      await admin.quit();
+      await stores.close();
+    }
+  });
+});
+
 describe('redis key hygiene', () => {
   it('puts a TTL on every key it writes except the documented Bayes hashes (SCAN, never KEYS)', async () => {
     const p = prefix();

@@ -192,6 +192,40 @@ export function storeContract(label: string, make: StoresFactory): void {
       });
     });
 
+    describe('calls made at once (one SMTP stage, several sessions)', () => {
+      it('answers each call with its own reply, in call order', async () => {
+        const s = await fresh();
+        const ip = { kind: 'ip' as const, value: '192.0.2.1' };
+        await s.reputation.record([ip], { spam: 1, ham: 0, score: 9 }, T0, REP);
+        const tight = { key: 'ip:192.0.2.1', ratePerSec: 1, burst: 1 };
+        const tr = { net: '192.0.2.0/24', sender: 'a@example.org', rcpt: 'u@example.net' };
+        const [take, rep, grey, , again, learned] = await Promise.all([
+          s.ratelimit.take([tight, { key: 'net:192.0.2.0/24', ratePerSec: 1, burst: 5 }], T0),
+          s.reputation.get([ip, { kind: 'net', value: '192.0.2.0/24' }, { kind: 'helo', value: 'mx.example.org' }], T0, REP),
+          s.greylist.check([tr, { ...tr, rcpt: 'v@example.net' }], T0, GL),
+          s.history.push({ time: T0, sessionId: 'batch', clientIp: '192.0.2.1', mailFrom: '', rcptTo: [], score: 0, action: 'accept', symbols: [] }),
+          // Same bucket again, issued after the first take: it sees the first take.
+          s.ratelimit.take([tight], T0),
+          s.reputation.record([ip, { kind: 'helo', value: 'mx.example.org' }], { spam: 0, ham: 1, score: 0 }, T0, REP),
+        ]);
+        expect(take).toEqual([
+          { allowed: true, remaining: 0, retryAfterMs: 0 },
+          { allowed: true, remaining: 4, retryAfterMs: 0 },
+        ]);
+        expect(rep.map((r) => r.spam)).toEqual([1, 0, 0]);
+        expect(rep[1]).toEqual(EMPTY_REPUTATION);
+        expect(grey.map((g) => g.state)).toEqual(['new', 'new']);
+        expect(again).toEqual([{ allowed: false, remaining: 0, retryAfterMs: 1000 }]);
+        expect(learned).toBeUndefined();
+        expect((await s.history.list(1))[0]!.sessionId).toBe('batch');
+        const after = await s.reputation.get([ip, { kind: 'helo', value: 'mx.example.org' }], T0, REP);
+        expect(after.map((r) => [r.spam, r.ham, r.total])).toEqual([
+          [1, 1, 2],
+          [0, 1, 1],
+        ]);
+      });
+    });
+
     describe('history', () => {
       const entry = (i: number) => ({
         time: T0 + i,

@@ -26,6 +26,16 @@ describe('client networks', () => {
     expect(['128.0.0.1', '::2', '2001:db9::1', 'junk'].map(local)).toEqual([false, false, false, false]);
     expect(cidrMatcher([])('127.0.0.1')).toBe(false);
   });
+
+  it('matches prefixes that do not end on a 16-bit group, and answers each address anew', () => {
+    const m = cidrMatcher(['192.0.2.128/25', '10.0.0.0/7', '2001:db8:8000::/33', '198.51.100.7']);
+    const asked = ['192.0.2.200', '192.0.2.127', '11.255.0.1', '12.0.0.1', '2001:db8:ffff::1', '2001:db8:7fff::1', '198.51.100.7', '198.51.100.8'];
+    const want = [true, false, true, false, true, false, true, false];
+    // Twice, interleaved: the remembered last answer must never leak to another address.
+    expect(asked.map(m)).toEqual(want);
+    expect([...asked].reverse().map(m)).toEqual([...want].reverse());
+    expect(asked.map((ip) => [m(ip), m(ip)])).toEqual(want.map((w) => [w, w]));
+  });
 });
 
 describe('key layout', () => {
