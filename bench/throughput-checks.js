@@ -41,7 +41,9 @@ async function one(engine, i) {
   await s.helo('mail.bench-sender.test');
   await s.mail('news@bench-sender.test', {});
   await s.rcpt('rcpt@bench-rcpt.test');
-  const r = await s.data(message);
+  // A fresh Buffer per message, as the proxy hands over: the MIME parse is memoized per Buffer, so
+  // reusing one would parse the message once for the whole run and hide its cost (≈ 0.4 ms).
+  const r = await s.data(Buffer.from(message));
   s.delivered({ accepted: true, code: 250, text: '2.0.0 Ok' });
   s.close();
   return r.verdict.action;

@@ -55,6 +55,13 @@ export interface FilterSession {
   reset(): void;
   /** Connection closed. */
   close(): void;
+  /**
+   * The client's forward-confirmed reverse DNS name (RFC 8601 iprev, the `fcrdns` check's `rdns`
+   * fact) once the connect stage verified one; undefined when none was verified (no PTR, no
+   * match, DNS failure, check off). Front-ends pass it on as XFORWARD/XCLIENT NAME. Optional:
+   * engines without DNS checks need not implement it.
+   */
+  verifiedClientName?(): string | undefined;
 }
 
 export interface FilterEngine {

@@ -24,14 +24,14 @@ import type { Metrics } from '../metrics/metrics.js';
 import { CONTINUE, type DataResult, type FilterEngine, type FilterSession, type StageDecision, type StageResult, type TransactionObserver, type TransactionOutcome, type VerdictModifier } from './engine-api.js';
 import { EmissionSet } from './emissions.js';
 import { LayeredFacts } from './facts-map.js';
-import { AUTH_RESULTS } from './facts.js';
+import { AUTH_RESULTS, RDNS_FACT } from './facts.js';
 import { firstHeaderValue } from './header-field.js';
 import { runStage, type ForcedAction } from './pipeline.js';
 import { PolicyTable, type Policy } from './policy.js';
 import { CheckRegistry } from './registry.js';
 import { REPLIES, replyForDecision } from './replies.js';
 import { buildTagging } from './tagging.js';
-import type { ClientInfo, Emission, SessionView, Stage, Verdict } from './types.js';
+import type { Check, ClientInfo, Emission, SessionView, Stage, Verdict } from './types.js';
 import { computeVerdict, winningForce } from './verdict.js';
 
 export interface EngineOptions {
@@ -118,7 +118,10 @@ const NONE: ReadonlySet<string> = new Set();
 export class EngineSession implements FilterSession {
   readonly id: string;
   private readonly log: Logger;
-  private readonly abort = new AbortController();
+  /** Aborts running checks on close(); made by the first stage that runs checks (see close()). */
+  private abort: AbortController | undefined;
+  /** Stages running checks right now. */
+  private running = 0;
   private readonly facts = new LayeredFacts();
   private client: ClientInfo = NO_CLIENT;
   private heloName: string | undefined;
@@ -130,6 +133,8 @@ export class EngineSession implements FilterSession {
   private heloForced: ForcedAction[] = [];
   // Transaction lifetime
   private mailFrom = '';
+  /** MAIL FROM parameters as the front-end parsed them (RFC 5321 §4.1.2 Mail-parameters, e.g. AUTH=). */
+  private mailParams: Readonly<Record<string, string | boolean>> | undefined;
   private rcpts: string[] = [];
   private currentRcpt: string | undefined;
   private message: Buffer | undefined;
@@ -155,7 +160,7 @@ export class EngineSession implements FilterSession {
       id: this.id,
       client: this.client,
       ...(this.heloName !== undefined ? { helo: this.heloName } : {}),
-      envelope: { mailFrom: this.mailFrom, rcptTo: [...this.rcpts] },
+      envelope: { mailFrom: this.mailFrom, rcptTo: [...this.rcpts], ...(this.mailParams ? { mailParams: this.mailParams } : {}) },
       ...(this.currentRcpt !== undefined ? { currentRcpt: this.currentRcpt } : {}),
       ...(this.message !== undefined ? { message: this.message } : {}),
       frontend: this.frontend,
@@ -185,10 +190,11 @@ export class EngineSession implements FilterSession {
     });
   }
 
-  async mail(from: string, _args: Readonly<Record<string, string | boolean>>): Promise<StageResult> {
+  async mail(from: string, args: Readonly<Record<string, string | boolean>>): Promise<StageResult> {
     return this.guard('mail', async () => {
       this.resetTransaction(); // a new MAIL starts a new transaction (RFC 5321 §4.1.1.2)
       this.mailFrom = from;
+      this.mailParams = args && Object.keys(args).length ? args : undefined;
       await this.run('mail', NONE);
       return this.observeRefusal(this.decision());
     });
@@ -257,18 +263,20 @@ export class EngineSession implements FilterSession {
     // messages_total and verdict_score are counted by the front-ends, which know the final outcome.
     for (const s of verdict.symbols) e.metrics.symbolHits.inc({ symbol: s.name });
     // The front-end writes the one info line per transaction (verdict, downstream reply, timings);
-    // this one is for debugging the engine alone.
-    this.log.debug(
-      {
-        action: verdict.action,
-        score: verdict.score,
-        required: verdict.required,
-        policy: this.activePolicy.key,
-        symbols: verdict.symbols.map((s) => `${s.name}(${s.score})`).join(' '),
-        ...(verdict.forced ? { forcedBy: verdict.forced.by } : {}),
-      },
-      'verdict',
-    );
+    // this one is for debugging the engine alone (its fields are only built when it is written).
+    if (this.log.isLevelEnabled('debug')) {
+      this.log.debug(
+        {
+          action: verdict.action,
+          score: verdict.score,
+          required: verdict.required,
+          policy: this.activePolicy.key,
+          symbols: verdict.symbols.map((s) => `${s.name}(${s.score})`).join(' '),
+          ...(verdict.forced ? { forcedBy: verdict.forced.by } : {}),
+        },
+        'verdict',
+      );
+    }
 
     if (verdict.action === 'reject' || verdict.action === 'greylist' || verdict.action === 'tempfail') {
       const reply = replyForDecision({ action: verdict.action, reason: verdict.reason ?? '' });
@@ -298,7 +306,13 @@ export class EngineSession implements FilterSession {
   close(): void {
     if (this.closed) return;
     this.closed = true;
-    this.abort.abort(SESSION_CLOSED);
+    // Only running checks listen to the signal: most sessions close between stages, and an abort
+    // (an Event dispatched) with nobody listening is wasted work (issue 6).
+    if (this.running) this.abort?.abort(SESSION_CLOSED);
+  }
+
+  verifiedClientName(): string | undefined {
+    return this.facts.get(RDNS_FACT)?.hostname;
   }
 
   // ---------------------------------------------------------------------------------------------
@@ -310,6 +324,7 @@ export class EngineSession implements FilterSession {
 
   private resetTransaction(): void {
     this.mailFrom = '';
+    this.mailParams = undefined;
     this.rcpts = [];
     this.currentRcpt = undefined;
     this.message = undefined;
@@ -327,14 +342,25 @@ export class EngineSession implements FilterSession {
     this.facts.sessionLayer = connLevel;
     const all = e.registry.forStage(stage);
     const checks = disabled.size ? all.filter((c) => !disabled.has(c.name)) : all;
-    if (!checks.length) return;
+    // A closed session runs no more checks (its signal is only aborted while some run, see close()).
+    if (!checks.length || this.closed) return;
     const forced = stage === 'connect' ? this.connForced : stage === 'helo' ? this.heloForced : this.txnForced;
-    await runStage({
+    this.running++;
+    try {
+      await this.runChecks(stage, checks, forced);
+    } finally {
+      this.running--;
+    }
+  }
+
+  private runChecks(stage: Stage, checks: readonly Check[], forced: ForcedAction[]): Promise<unknown> {
+    const e = this.engine;
+    return runStage({
       stage,
       checks,
       session: this.view(),
       facts: this.facts,
-      signal: this.abort.signal,
+      signal: (this.abort ??= new AbortController()).signal,
       log: this.log,
       registry: e.registry,
       metrics: e.metrics,

@@ -43,3 +43,14 @@ export const ARC = factKey<ArcFact>('arc');
  * Authentication-Results that claim our authserv-id (RFC 8601 §5).
  */
 export const AUTH_RESULTS = factKey<string>('auth_results');
+
+/**
+ * The client's reverse DNS as the `fcrdns` check publishes it (checks/connect/fcrdns.ts `RDNS`,
+ * the same fact name): `hostname` is set only when forward-confirmed. Read by the engine for
+ * FilterSession.verifiedClientName().
+ */
+export interface RdnsFact {
+  readonly hostname?: string;
+  readonly ptr: readonly string[];
+}
+export const RDNS_FACT = factKey<RdnsFact>('rdns');

@@ -99,7 +99,10 @@ export function symbolsHeader(v: Verdict): string {
  * the separators of this header: percent-encode `%`, `,`, `;`, `[`, `]`, whitespace, controls and
  * non-ASCII (as UTF-8 bytes).
  */
+const NEEDS_ENCODING = /[^\x21-\x7e]|[%,;[\]]/u;
 export function encodeOption(o: string): string {
+  // Most options (domains, IPs, check names) need nothing: skip the replace and its closure.
+  if (!NEEDS_ENCODING.test(o)) return o;
   return o.replace(/[^\x21-\x7e]|[%,;[\]]/gu, (c) =>
     [...Buffer.from(c, 'utf8')].map((b) => '%' + b.toString(16).toUpperCase().padStart(2, '0')).join(''),
   );

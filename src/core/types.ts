@@ -78,6 +78,11 @@ export interface ClientInfo {
 export interface Envelope {
   readonly mailFrom: string;
   readonly rcptTo: readonly string[];
+  /**
+   * MAIL FROM parameters (upper-case names, xtext-decoded values, `true` for a bare keyword), e.g.
+   * `AUTH` (RFC 4954 §5): what the client *claims*; trust it only from trusted clients.
+   */
+  readonly mailParams?: Readonly<Record<string, string | boolean>>;
 }
 
 /** What every check can see of the session. Immutable views; front-ends own the state. */

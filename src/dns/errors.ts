@@ -23,6 +23,27 @@ export class DnsError extends Error {
     this.hostname = hostname;
     this.rrtype = rrtype;
   }
+
+  /**
+   * NXDOMAIN/NODATA: the common, expected answer of list lookups (DNSBL, URIBL, HELO, SPF void
+   * lookups), often straight from the negative cache. Built without a stack trace: capturing one
+   * is most of an Error's cost, and for an ordinary answer it would only show resolve() itself;
+   * code, name and type stay in `message` (and `stack`'s first line) for the logs.
+   */
+  static negative(code: 'ENOTFOUND' | 'ENODATA', hostname: string, rrtype: string, detail?: string): DnsError {
+    const limit = Error.stackTraceLimit;
+    Error.stackTraceLimit = 0;
+    try {
+      return new DnsError(code, hostname, rrtype, detail);
+    } finally {
+      Error.stackTraceLimit = limit;
+    }
+  }
+
+  /** `negative()` for NXDOMAIN/NODATA, a full error (with its stack) for a failure. */
+  static of(code: DnsErrorCode, hostname: string, rrtype: string, detail?: string): DnsError {
+    return code === 'ENOTFOUND' || code === 'ENODATA' ? DnsError.negative(code, hostname, rrtype, detail) : new DnsError(code, hostname, rrtype, detail);
+  }
 }
 
 /** NXDOMAIN or NODATA: the name has no such records (not a failure). */

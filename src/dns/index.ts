@@ -119,14 +119,14 @@ export function createDnsResolver(cfg: Config['dns'], deps: DnsDeps): CachingDns
     async resolve(name: string, type: RRType, opts: DnsLookupOptions = {}): Promise<unknown[]> {
       // A name with an empty or > 63-octet label cannot exist in the DNS (RFC 1035 §2.3.4): answer
       // "no such name" without asking. SPF relies on this (RFC 7208 §4.8: such a target is a no-match).
-      if (!VALID_NAME.test(name)) throw new DnsError('ENOTFOUND', name, type, 'not a valid domain name');
+      if (!VALID_NAME.test(name)) throw DnsError.negative('ENOTFOUND', name, type, 'not a valid domain name');
       // RFC 6761 §6.4: .invalid never exists; answer at once, no query.
-      if (/(^|\.)invalid\.?$/i.test(name)) throw new DnsError('ENOTFOUND', name, type, 'the .invalid TLD (RFC 6761)');
+      if (/(^|\.)invalid\.?$/i.test(name)) throw DnsError.negative('ENOTFOUND', name, type, 'the .invalid TLD (RFC 6761)');
       const key = DnsCache.key(name, type);
       const hit = cache.get(key);
       deps.metrics.dnsCache.inc({ result: hit ? 'hit' : 'miss' });
       if (hit) {
-        if (hit.negative) throw new DnsError(hit.negative, name, type);
+        if (hit.negative) throw DnsError.negative(hit.negative, name, type);
         return hit.records!.slice();
       }
       if (opts.budgetKey !== undefined && !budget.take(opts.budgetKey)) {
@@ -135,7 +135,7 @@ export function createDnsResolver(cfg: Config['dns'], deps: DnsDeps): CachingDns
       }
       const out = await waitFor(lookup(name.replace(/\.$/, ''), type, key), opts.signal);
       if (out.kind === 'records') return out.records.slice();
-      throw new DnsError(out.code, name, type);
+      throw DnsError.of(out.code, name, type);
     },
     releaseBudget: (key) => budget.release(key),
     budgetSpent: (key) => budget.spent(key),

@@ -116,6 +116,64 @@ describe('pipeline', () => {
     expect(await metricValue(metrics, 'spamgate_check_errors_total', { check: 'ignores_signal', kind: 'timeout' })).toBe(1);
   });
 
+  test('a check past a short deadline does not abort a sibling with a longer one (emit works unbound)', async () => {
+    let shortSignal: AbortSignal | undefined;
+    const shortSeen = deferred();
+    let longAbortedAfterShort: boolean | undefined;
+    const { engine } = engineWith([
+      testCheck('short', 'data', [sym('SHORT_LATE', 5)], (ctx) => {
+        shortSignal = ctx.signal;
+        shortSeen.resolve();
+        return new Promise<void>(() => undefined); // never finishes: cut at its deadline
+      }, { timeoutMs: 20 }),
+      testCheck('long', 'data', [sym('LONG_OK', 1)], async (ctx) => {
+        await shortSeen.promise;
+        const s = shortSignal!;
+        if (!s.aborted) await new Promise<void>((resolve) => s.addEventListener('abort', () => resolve(), { once: true }));
+        longAbortedAfterShort = ctx.signal.aborted;
+        const emit = ctx.emit;
+        emit('LONG_OK');
+      }, { timeoutMs: 60_000 }),
+    ]);
+    const { data } = await transaction(engine.open('scan'), 'x@example.org', ['y@example.com']);
+    expect(longAbortedAfterShort).toBe(false);
+    expect((shortSignal!.reason as Error).name).toBe('TimeoutError');
+    expect(data.verdict.symbols).toEqual([
+      { name: 'LONG_OK', score: 1, options: [] },
+      { name: 'CHECK_TIMEOUT', score: 0, options: ['short'] },
+    ]);
+  });
+
+  test('a dependent check’s deadline runs from its own start, not from the stage’s', async () => {
+    // `clock` is cut at 30 ms; `producer` finishes only then; `dependant` (30 ms too) starts after
+    // that and must get its full 30 ms, not a deadline that already passed.
+    let clockSignal: AbortSignal | undefined;
+    const clockSeen = deferred();
+    let dependantSignalAborted: boolean | undefined;
+    const { engine } = engineWith([
+      testCheck('clock', 'data', [sym('CLOCK', 0)], (ctx) => {
+        clockSignal = ctx.signal;
+        clockSeen.resolve();
+        return new Promise<void>(() => undefined);
+      }, { timeoutMs: 30 }),
+      testCheck('producer', 'data', [sym('PRODUCER', 0)], async () => {
+        await clockSeen.promise;
+        const s = clockSignal!;
+        if (!s.aborted) await new Promise<void>((resolve) => s.addEventListener('abort', () => resolve(), { once: true }));
+      }, { timeoutMs: 60_000 }),
+      testCheck('dependant', 'data', [sym('DEPENDANT_RAN', 1)], (ctx) => {
+        dependantSignalAborted = ctx.signal.aborted;
+        ctx.emit('DEPENDANT_RAN');
+      }, { timeoutMs: 30, dependsOn: ['producer'] }),
+    ]);
+    const { data } = await transaction(engine.open('scan'), 'x@example.org', ['y@example.com']);
+    expect(dependantSignalAborted).toBe(false);
+    expect(data.verdict.symbols).toEqual([
+      { name: 'DEPENDANT_RAN', score: 1, options: [] },
+      { name: 'CHECK_TIMEOUT', score: 0, options: ['clock'] },
+    ]);
+  });
+
   test('emitting an undeclared symbol is a programming error → CHECK_ERROR', async () => {
     const { engine } = engineWith([
       testCheck('sloppy', 'data', [sym('DECLARED', 3)], (ctx) => {
@@ -173,6 +231,16 @@ describe('pipeline', () => {
     const r = await pending;
     expect((abortedWith as Error).message).toBe('session closed');
     expect(r.verdict.symbols).toEqual([]);
+  });
+
+  test('a stage called after close runs no check', async () => {
+    let ran = 0;
+    const { engine } = engineWith([testCheck('counts', 'mail', [sym('COUNTED')], () => void ran++)]);
+    const s = engine.open('smtp');
+    await s.connect(CLIENT);
+    s.close();
+    expect(await s.mail('x@example.org', {})).toEqual({ action: 'continue' });
+    expect(ran).toBe(0);
   });
 
   test('check duration is recorded per check', async () => {
