@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // The bare SMTP proxy (accept-all engine: no checks) for bench/proxy-throughput.sh.
 // Usage: node bench/proxy-bare.js LISTEN_PORT DOWNSTREAM_PORT
+//        PIPE=1 node bench/proxy-bare.js …  a plain TCP pipe instead (no SMTP at all): the floor of
+//        any Node relay that, like the proxy, makes one downstream round trip per client round trip.
 // Built code only (dist/): run `npm run build` first.
 import { createSmtpProxy } from '../dist/frontends/smtp/smtp-proxy.js';
 import { createAcceptAllEngine } from '../dist/core/accept-all.js';
@@ -9,6 +11,7 @@ import { createMetrics } from '../dist/metrics/metrics.js';
 import { silentLogger } from '../dist/log.js';
 
 import cluster from 'node:cluster';
+import net from 'node:net';
 
 const [listenPort, downstreamPort] = process.argv.slice(2).map(Number);
 // WORKERS=N (default 1): N processes share the listener (node:cluster, as `workers: N` does).
@@ -28,7 +31,23 @@ if (!listenPort || !downstreamPort) {
   console.error('usage: proxy-bare.js LISTEN_PORT DOWNSTREAM_PORT');
   process.exit(2);
 }
-if (workers <= 1 || cluster.isWorker) await startProxy();
+if (process.env.PIPE === '1') startPipe();
+else if (workers <= 1 || cluster.isWorker) await startProxy();
+
+function startPipe() {
+  net
+    .createServer((c) => {
+      const d = net.connect(downstreamPort, '127.0.0.1');
+      c.setNoDelay(true);
+      d.setNoDelay(true);
+      c.pipe(d);
+      d.pipe(c);
+      c.on('error', () => d.destroy());
+      d.on('error', () => c.destroy());
+    })
+    .listen(listenPort, '127.0.0.1', () => console.log('ready'));
+  process.on('SIGTERM', () => process.exit(0));
+}
 
 async function startProxy() {
 const config = configSchema.parse({

@@ -10,6 +10,9 @@
 # Needs: smtp-source/smtp-sink (Debian package postfix; postfix need not run), a build (npm run build).
 # Run as root (smtp-sink drops to -u nobody). Loopback only.
 #
+# PIPE=1 measures a plain Node TCP pipe in place of the proxy (no SMTP parsing, same round trips):
+# the floor for any Node relay on this machine (see bench/README.md).
+#
 # Usage: bench/proxy-throughput.sh [MESSAGES] [MODE]
 #   MESSAGES  messages per measurement (default 4000)
 #   MODE      "persistent" (default): smtp-source -d, many messages per connection;

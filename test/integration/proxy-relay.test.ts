@@ -185,8 +185,9 @@ describe('SMTP proxy relay', () => {
     const r = await transaction(c, 'alice@example.org', ['bob@example.net'], MESSAGE);
     expect(r.final?.code).toBe(250);
     const wire = Buffer.concat(sink.raw[0]!).toString('latin1');
-    expect(wire).toMatch(/XFORWARD PROTO=ESMTP HELO=helo\.sender\.example PORT=51234 .*ADDR=203\.0\.113\.9\r\n/);
-    expect(sink.messages[0]!.data.toString()).toMatch(/^Received: from helo\.sender\.example \(\[203\.0\.113\.9\]\)/);
+    // The upstream MTA's NAME is its own verified client name: passed on, and in our Received line.
+    expect(wire).toMatch(/XFORWARD PROTO=ESMTP HELO=helo\.sender\.example PORT=51234 .*NAME=mail\.sender\.example ADDR=203\.0\.113\.9\r\n/);
+    expect(sink.messages[0]!.data.toString()).toMatch(/^Received: from helo\.sender\.example \(mail\.sender\.example \[203\.0\.113\.9\]\)/);
     c.close();
     await proxy.close();
     proxy = await startProxy(sink.port);

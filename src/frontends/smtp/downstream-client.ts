@@ -35,12 +35,15 @@ export interface DownstreamOptions {
   readonly connectTimeoutMs: number;
   readonly commandTimeoutMs: number;
   readonly dataTimeoutMs: number;
+  /** Use BDAT when the downstream offers CHUNKING (RFC 3030). */
+  readonly chunking?: boolean;
 }
 
 interface Waiter {
   resolve(r: SmtpServerReply): void;
   reject(e: DownstreamError): void;
-  timer: NodeJS.Timeout;
+  /** How long the downstream may take for this reply, counted from when it became the oldest outstanding one. */
+  timeoutMs: number;
 }
 
 export class DownstreamConnection {
@@ -50,6 +53,13 @@ export class DownstreamConnection {
   private socket: net.Socket;
   private reader = new SmtpReplyReader();
   private waiters: Waiter[] = [];
+  /**
+   * Reply deadlines: one reusable Timeout per distinct timeout value (command, data), always for
+   * the oldest outstanding reply, re-armed with refresh() when that changes. Cheaper than a new
+   * setTimeout/clearTimeout pair per command (5 per message); a timer that fires for a reply that
+   * already came (or for another timeout value than the oldest reply's) does nothing.
+   */
+  private readonly deadlines = new Map<number, NodeJS.Timeout>();
   private failure: DownstreamError | undefined;
   private readonly onData = (chunk: Buffer) => this.handleData(chunk);
   private readonly onClose = () => this.fail(new DownstreamError('drop', 'downstream closed the connection'));
@@ -123,23 +133,26 @@ export class DownstreamConnection {
       for (const l of lines) out.push(await this.command(l, timeoutMs));
       return out;
     }
-    const ps = lines.map(() => this.expect(timeoutMs));
-    this.write(lines.map((l) => l + '\r\n').join(''));
-    // Attach handlers to all at once so a failure does not leave unobserved rejections.
-    const settled = await Promise.allSettled(ps);
+    if (this.failure) throw this.failure;
+    // One promise for the group: it settles with the last reply (or the first failure).
     const out: SmtpServerReply[] = [];
-    for (const s of settled) {
-      if (s.status === 'rejected') throw s.reason;
-      out.push(s.value);
-    }
-    return out;
+    const all = new Promise<SmtpServerReply[]>((resolve, reject) => {
+      for (let i = 0; i < lines.length; i++) {
+        const last = i === lines.length - 1;
+        this.enqueue({ resolve: (r) => (out.push(r), last && resolve(out)), reject, timeoutMs });
+      }
+    });
+    this.write(lines.join('\r\n') + '\r\n');
+    return all;
   }
 
   /**
-   * DATA: wait for 354, send the content dot-stuffed with its terminator (RFC 5321 §4.1.1.4), and
-   * return the final reply (or the DATA command's refusal).
+   * The message: with BDAT when the downstream offers CHUNKING, else DATA. Returns the final reply
+   * (or the DATA command's refusal) and the bytes written.
    */
   async data(parts: readonly Buffer[]): Promise<{ reply: SmtpServerReply; bytes: number }> {
+    if (this.opts.chunking !== false && this.caps.has('CHUNKING')) return this.bdat(parts);
+    // DATA: wait for 354, send the content dot-stuffed with its terminator (RFC 5321 §4.1.1.4).
     const go = await this.command('DATA');
     if (go.code !== 354) return { reply: go, bytes: 0 };
     const final = this.expect(this.opts.dataTimeoutMs);
@@ -150,6 +163,26 @@ export class DownstreamConnection {
     // are slices of the received message, not copies.
     this.socket.cork();
     for (const b of out) this.socket.write(b);
+    this.socket.uncork();
+    return { reply: await final, bytes };
+  }
+
+  /**
+   * RFC 3030 §2: every MAIL/RCPT reply is in (the relay waits for each), then `BDAT <size> LAST`
+   * with the octets right after its CRLF, in one write; the reply to it is the final reply for the
+   * message. One round trip and one write less than DATA (no 354), and the content goes out as is:
+   * no dot-stuffing, and no end-of-data sequence that anyone could misread (the chunk is counted,
+   * RFC 3030 §2: a receiver that refuses BDAT still takes the counted octets as data, never as
+   * commands). Only the validated message is sent (CRLF line endings, no NUL).
+   */
+  private async bdat(parts: readonly Buffer[]): Promise<{ reply: SmtpServerReply; bytes: number }> {
+    if (this.failure) throw this.failure;
+    let bytes = 0;
+    for (const b of parts) bytes += b.length;
+    const final = this.expect(this.opts.dataTimeoutMs);
+    this.socket.cork();
+    this.write(`BDAT ${bytes} LAST\r\n`);
+    for (const b of parts) this.socket.write(b);
     this.socket.uncork();
     return { reply: await final, bytes };
   }
@@ -175,10 +208,26 @@ export class DownstreamConnection {
 
   private expect(timeoutMs: number): Promise<SmtpServerReply> {
     if (this.failure) return Promise.reject(this.failure);
-    return new Promise((resolve, reject) => {
-      const timer = setTimeout(() => this.fail(new DownstreamError('timeout', `downstream did not answer within ${timeoutMs} ms`)), timeoutMs);
-      this.waiters.push({ resolve, reject, timer });
-    });
+    return new Promise((resolve, reject) => this.enqueue({ resolve, reject, timeoutMs }));
+  }
+
+  private enqueue(w: Waiter): void {
+    this.waiters.push(w);
+    if (this.waiters.length === 1) this.arm(w.timeoutMs);
+  }
+
+  /** Start the deadline of the (new) oldest outstanding reply. */
+  private arm(ms: number): void {
+    const t = this.deadlines.get(ms);
+    if (t) t.refresh();
+    else this.deadlines.set(ms, setTimeout(() => this.onDeadline(ms), ms));
+  }
+
+  private onDeadline(ms: number): void {
+    const w = this.waiters[0];
+    // Stale: the reply came, or the oldest reply has the other timeout value (its own timer runs).
+    if (!w || w.timeoutMs !== ms) return;
+    this.fail(new DownstreamError('timeout', `downstream did not answer within ${ms} ms`));
   }
 
   private handleData(chunk: Buffer): void {
@@ -194,7 +243,8 @@ export class DownstreamConnection {
         // Unsolicited reply (e.g. `421 timeout` before closing): the session is over.
         return this.fail(new DownstreamError('drop', `unsolicited downstream reply ${r.code} ${r.lines.join(' ')}`));
       }
-      clearTimeout(w.timer);
+      const next = this.waiters[0];
+      if (next) this.arm(next.timeoutMs);
       w.resolve(r);
     }
   }
@@ -203,10 +253,9 @@ export class DownstreamConnection {
     if (!this.failure) this.failure = err;
     const waiters = this.waiters;
     this.waiters = [];
-    for (const w of waiters) {
-      clearTimeout(w.timer);
-      w.reject(this.failure);
-    }
+    for (const t of this.deadlines.values()) clearTimeout(t);
+    this.deadlines.clear();
+    for (const w of waiters) w.reject(this.failure);
     if (!this.socket.destroyed) this.socket.destroy();
   }
 

@@ -30,16 +30,16 @@ export class DownstreamSession {
    * (Re)connect if needed, RSET first when a transaction is open, XCLIENT/XFORWARD, MAIL.
    * Returns the MAIL reply; throws DownstreamError when the downstream is unusable.
    */
-  async mail(session: SMTPServerSession, addr: SMTPServerAddress, rsetFirst: boolean): Promise<SmtpServerReply> {
+  async mail(session: SMTPServerSession, addr: SMTPServerAddress, rsetFirst: boolean, clientName?: string): Promise<SmtpServerReply> {
     const reused = this.open;
     try {
-      return await this.sendMail(session, addr, rsetFirst && reused);
+      return await this.sendMail(session, addr, rsetFirst && reused, clientName);
     } catch (e) {
       // A reused connection the downstream closed while idle (its own timeout): retry once on a
       // fresh one. Nothing of this transaction was accepted yet, so a retry cannot duplicate.
       if (!reused || !(e instanceof DownstreamError) || e.kind !== 'drop') throw e;
       this.drop();
-      return this.sendMail(session, addr, false);
+      return this.sendMail(session, addr, false, clientName);
     }
   }
 
@@ -81,7 +81,7 @@ export class DownstreamSession {
     this.conn = undefined;
   }
 
-  private async sendMail(session: SMTPServerSession, addr: SMTPServerAddress, rset: boolean): Promise<SmtpServerReply> {
+  private async sendMail(session: SMTPServerSession, addr: SMTPServerAddress, rset: boolean, clientName: string | undefined): Promise<SmtpServerReply> {
     const cfg = this.config;
     let ds = this.conn;
     if (!ds || !ds.usable) {
@@ -93,6 +93,7 @@ export class DownstreamSession {
     const identity: ClientIdentity = {
       addr: session.remoteAddress,
       port: session.remotePort,
+      ...(clientName ? { name: clientName } : {}),
       ...(session.hostNameAppearsAs ? { helo: session.hostNameAppearsAs } : {}),
       proto: session.openingCommand === 'EHLO' ? 'ESMTP' : 'SMTP',
       ident: session.id,
@@ -119,7 +120,7 @@ export class DownstreamSession {
     const lines: string[] = [];
     // XFORWARD is reset after each transaction, so it goes before every MAIL (XFORWARD_README).
     if (cfg.downstream.xforward && ds.caps.has('XFORWARD')) {
-      const key = `${identity.addr} ${identity.port} ${identity.helo ?? ''} ${identity.proto}`;
+      const key = `${identity.addr} ${identity.port} ${identity.name ?? ''} ${identity.helo ?? ''} ${identity.proto}`;
       if (this.xforwardCache?.key !== key) this.xforwardCache = { key, lines: buildIdentityCommands('xforward', identity, ds.caps.get('XFORWARD') ?? []) };
       lines.push(...this.xforwardCache.lines);
     }
@@ -144,6 +145,7 @@ export function downstreamOptions(cfg: Config): DownstreamOptions {
     connectTimeoutMs: d.connectTimeoutMs,
     commandTimeoutMs: d.commandTimeoutMs,
     dataTimeoutMs: d.dataTimeoutMs,
+    chunking: d.chunking,
   };
 }
 

@@ -53,23 +53,22 @@ export function createInbound(deps: InboundDeps): Inbound {
     const relay = relays.get(session.id);
     if (!relay) return cb(toSmtpError({ code: 421, text: '4.3.0 Session state lost' }));
     relay.busy = true;
-    fn(relay)
-      .then(
-        (r) => {
-          if (r.ok) return cb(null, r.text);
-          cb(toSmtpError(r.reply));
-          // A decision that must end the session (e.g. a rate limit) with a code smtp-server does
-          // not close on by itself (it only does for 421): close once the reply is out.
-          if (r.reply.close && r.reply.code !== 421) setImmediate(() => closeSession(session.id));
-        },
-        (e: unknown) => {
-          deps.log.error({ err: e, session: session.id }, 'relay hook failed');
-          cb(toSmtpError({ code: 451, text: '4.3.0 Temporary local problem, please try again later' }));
-        },
-      )
-      .finally(() => {
+    // busy is cleared before the callback: smtp-server may run the next pipelined command from it.
+    fn(relay).then(
+      (r) => {
         relay.busy = false;
-      });
+        if (r.ok) return cb(null, r.text);
+        cb(toSmtpError(r.reply));
+        // A decision that must end the session (e.g. a rate limit) with a code smtp-server does
+        // not close on by itself (it only does for 421): close once the reply is out.
+        if (r.reply.close && r.reply.code !== 421) setImmediate(() => closeSession(session.id));
+      },
+      (e: unknown) => {
+        relay.busy = false;
+        deps.log.error({ err: e, session: session.id }, 'relay hook failed');
+        cb(toSmtpError({ code: 451, text: '4.3.0 Temporary local problem, please try again later' }));
+      },
+    );
   };
 
   const options: SMTPServerOptions = {

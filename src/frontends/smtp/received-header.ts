@@ -25,18 +25,39 @@ function token(s: string, max = 255): string {
 }
 
 export function receivedHeader(r: ReceivedInfo): string {
+  return receivedTrace(r) + receivedFor(r.rcptTo, r.date);
+}
+
+/**
+ * The part of the field that is the same for every message of a connection with the same client
+ * name, HELO and protocol: `Received: from … by … with … id …` (the relay keeps it per session).
+ */
+export function receivedTrace(r: Omit<ReceivedInfo, 'rcptTo' | 'date'>): string {
   const ipLiteral = r.clientIp.includes(':') ? `IPv6:${r.clientIp}` : r.clientIp;
   const proto = (r.smtpUtf8 ? 'UTF8SMTP' : r.esmtp ? 'ESMTP' : 'SMTP') + (r.tls ? 'S' : '');
   const from = `from ${token(r.helo ?? 'unknown')} (${r.clientHostname ? token(r.clientHostname) + ' ' : ''}[${ipLiteral}])`;
-  const rcpt = r.rcptTo.length === 1 ? `\r\n\tfor <${token(r.rcptTo[0]!, 512)}>` : '';
-  return `Received: ${from}\r\n\tby ${token(r.hostname)} (spamgate) with ${proto} id ${token(r.id)}${rcpt};\r\n\t${rfc5322Date(r.date)}`;
+  return `Received: ${from}\r\n\tby ${token(r.hostname)} (spamgate) with ${proto} id ${token(r.id)}`;
+}
+
+/** The per-message rest: `for <rcpt>` (single recipient only, see above) and the date. */
+export function receivedFor(rcptTo: readonly string[], date: Date): string {
+  const rcpt = rcptTo.length === 1 ? `\r\n\tfor <${token(rcptTo[0]!, 512)}>` : '';
+  return `${rcpt};\r\n\t${rfc5322Date(date)}`;
 }
 
 const DAYS = ['Sun', 'Mon', 'Tue', 'Wed', 'Thu', 'Fri', 'Sat'];
 const MONTHS = ['Jan', 'Feb', 'Mar', 'Apr', 'May', 'Jun', 'Jul', 'Aug', 'Sep', 'Oct', 'Nov', 'Dec'];
 
+/** The last date formatted: every message of the same second reuses it. */
+let lastSecond = NaN;
+let lastDate = '';
+
 /** RFC 5322 §3.3 date-time in UTC (`+0000`). */
 export function rfc5322Date(d: Date): string {
+  const second = Math.floor(d.getTime() / 1000);
+  if (second === lastSecond) return lastDate;
   const p = (n: number) => String(n).padStart(2, '0');
-  return `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+  lastDate = `${DAYS[d.getUTCDay()]}, ${d.getUTCDate()} ${MONTHS[d.getUTCMonth()]} ${d.getUTCFullYear()} ${p(d.getUTCHours())}:${p(d.getUTCMinutes())}:${p(d.getUTCSeconds())} +0000`;
+  lastSecond = second;
+  return lastDate;
 }

@@ -23,7 +23,7 @@ import { type SmtpServerReply, replyText } from './smtp-reply-reader.js';
 import { fromDecision, fromDownstream, fromTable, type ClientReply } from './client-reply.js';
 import { LineEndingValidator } from './data-validator.js';
 import { rewriteHeaders } from './header-rewrite.js';
-import { receivedHeader } from './received-header.js';
+import { receivedFor, receivedTrace } from './received-header.js';
 import { logTransaction, newTransaction, type Transaction, type TransactionInfo } from './transaction-log.js';
 
 export type HookResult = { readonly ok: true; readonly text?: string } | { readonly ok: false; readonly reply: ClientReply };
@@ -44,6 +44,8 @@ export class RelaySession {
   private readonly ds: DownstreamSession;
   private tx: Transaction | undefined;
   private heloSeen: string | undefined;
+  /** Our Received field up to `id …`, kept while client name, HELO and protocol stay the same. */
+  private trace: { key: string; value: string } | undefined;
   /** A hook is running (draining waits for it). */
   busy = false;
 
@@ -70,11 +72,12 @@ export class RelaySession {
   private connectDeferred = false;
 
   private async engineConnect(session: SMTPServerSession): Promise<HookResult> {
+    const upstream = upstreamName(session);
     const client: ClientInfo = {
       ip: session.remoteAddress,
       port: session.remotePort,
       // Only a name an upstream MTA gave us (XFORWARD NAME); we do no reverse lookup ourselves.
-      ...(session.clientHostname && !session.clientHostname.startsWith('[') ? { hostname: session.clientHostname } : {}),
+      ...(upstream ? { hostname: upstream } : {}),
       localIp: session.localAddress,
       localPort: session.localPort,
       tls: session.secure,
@@ -111,7 +114,7 @@ export class RelaySession {
     const t0 = performance.now();
     let reply: SmtpServerReply;
     try {
-      reply = await this.ds.mail(session, addr, resetFirst);
+      reply = await this.ds.mail(session, addr, resetFirst, this.clientName(session));
     } catch (e) {
       this.downstreamFailed(e, 'mail');
       engine.reset();
@@ -218,17 +221,7 @@ export class RelaySession {
       return this.finishLocal(reply, { action: v.action, size, verdict: v });
     }
 
-    const received = receivedHeader({
-      helo: session.hostNameAppearsAs || undefined,
-      clientIp: session.remoteAddress,
-      hostname: config.hostname,
-      esmtp: session.openingCommand === 'EHLO',
-      tls: session.secure,
-      smtpUtf8: session.envelope.smtpUtf8 === true,
-      id: session.id,
-      rcptTo: tx.rcptTo,
-      date: new Date(),
-    });
+    const received = this.receivedTrace(session) + receivedFor(tx.rcptTo, new Date());
     const parts = rewriteHeaders(message, {
       prepend: [...result.prependHeaders, received],
       removeHeader: result.removeHeader,
@@ -251,11 +244,12 @@ export class RelaySession {
     tx.timings.relayMs = round(performance.now() - tRelay);
     metrics.downstreamReplies.inc({ command: 'data', class: classOf(final.code) });
     const accepted = final.code >= 200 && final.code < 300;
-    engine.delivered({ accepted, code: final.code, text: replyText(final) });
-    const clientReply = accepted ? { code: 250, text: replyText(final) } : fromDownstream(final).code >= 400 ? fromDownstream(final) : fromTable(REPLIES.downstreamUnavailable);
+    const finalText = replyText(final);
+    engine.delivered({ accepted, code: final.code, text: finalText });
+    const clientReply = accepted ? { code: 250, text: finalText } : final.code >= 400 ? fromDownstream(final) : fromTable(REPLIES.downstreamUnavailable);
     metrics.messages.inc({ action: accepted ? v.action : 'downstream_refused', frontend: 'smtp' });
     this.endTransaction(accepted ? 'delivered' : 'refused', { action: v.action, size, verdict: v, reply: clientReply, downstream: final });
-    return accepted ? { ok: true, text: replyText(final) } : { ok: false, reply: clientReply };
+    return accepted ? { ok: true, text: finalText } : { ok: false, reply: clientReply };
   }
 
   /** Connection closed. */
@@ -266,6 +260,39 @@ export class RelaySession {
   }
 
   // ---------------------------------------------------------------------------------------------
+
+  /**
+   * The client's host name for XFORWARD/XCLIENT NAME and our Received line: the name the engine's
+   * FCrDNS check forward-confirmed, else the one an upstream MTA forwarded (its own verified name,
+   * smtpd_proxy_filter mode), else none ([UNAVAILABLE], Postfix XFORWARD_README). Never an
+   * unconfirmed PTR name: Postfix treats NAME as verified (reject_unknown_client_hostname).
+   */
+  private clientName(session: SMTPServerSession): string | undefined {
+    return this.deps.engine.verifiedClientName?.() ?? upstreamName(session);
+  }
+
+  /** `Received: from … id …` for this session, rebuilt only when one of its inputs changed. */
+  private receivedTrace(session: SMTPServerSession): string {
+    const helo = session.hostNameAppearsAs || undefined;
+    const name = this.clientName(session);
+    const esmtp = session.openingCommand === 'EHLO';
+    const smtpUtf8 = session.envelope.smtpUtf8 === true;
+    const key = `${helo}\0${name}\0${session.remoteAddress}\0${esmtp}${session.secure}${smtpUtf8}`;
+    if (this.trace?.key !== key) {
+      const value = receivedTrace({
+        ...(helo !== undefined ? { helo } : {}),
+        clientIp: session.remoteAddress,
+        ...(name ? { clientHostname: name } : {}),
+        hostname: this.deps.config.hostname,
+        esmtp,
+        tls: session.secure,
+        smtpUtf8,
+        id: session.id,
+      });
+      this.trace = { key, value };
+    }
+    return this.trace.value;
+  }
 
   /** Run an engine stage; an engine fault becomes a tempfail (ARCHITECTURE failure policy). */
   private async stage(fn: () => Promise<StageResult>): Promise<HookResult> {
@@ -308,6 +335,12 @@ export class RelaySession {
     this.deps.metrics.transactionDuration.observe((Date.now() - tx.started) / 1000);
     logTransaction(this.deps.log, outcome, tx, this.heloSeen, info);
   }
+}
+
+/** The name an upstream MTA gave with XFORWARD NAME; smtp-server's `[ip]` placeholder is none. */
+function upstreamName(session: SMTPServerSession): string | undefined {
+  const n = session.clientHostname;
+  return n && !n.startsWith('[') ? n : undefined;
 }
 
 function classOf(code: number): string {

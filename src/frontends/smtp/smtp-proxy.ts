@@ -11,13 +11,13 @@ import path from 'node:path';
 import tls from 'node:tls';
 import type { Logger } from 'pino';
 import type { Config } from '../../config/schema.js';
-import { toHostPort } from '../../config/types.js';
 import type { FilterEngine } from '../../core/engine-api.js';
 import { REPLIES } from '../../core/replies.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { ConnectionGate, type GateLimits } from './connection-gate.js';
 import { createInbound, limitOptions, type TlsMaterial } from './inbound-server.js';
 import { fromTable } from './client-reply.js';
+import { listenFds, resolveListen } from '../listen-fds.js';
 
 export interface SmtpProxyDeps {
   readonly config: Config;
@@ -102,12 +102,12 @@ export function createSmtpProxy(deps: SmtpProxyDeps): SmtpProxy {
   return {
     async listen() {
       const bound: { host: string; port: number }[] = [];
-      for (const entry of config.listen) {
-        const { host, port } = toHostPort(entry);
+      // host:port entries, and sockets passed by systemd for `systemd[:NAME]` entries (listen-fds.ts).
+      for (const { entry, options } of resolveListen(config.listen, listenFds())) {
         const srv = net.createServer(gate.handle);
         await new Promise<void>((resolve, reject) => {
-          srv.once('error', reject);
-          srv.listen(port, host, () => {
+          srv.once('error', (e: Error) => reject(options.fd === undefined ? e : new Error(`listen ${entry} (fd ${options.fd}): ${e.message}`)));
+          srv.listen(options, () => {
             srv.off('error', reject);
             resolve();
           });

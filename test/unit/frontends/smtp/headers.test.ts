@@ -14,6 +14,10 @@ describe('rewriteHeaders', () => {
   });
   test('injected line breaks in a prepended field are flattened', () => {
     expect(out(rewriteHeaders(Buffer.from(MSG), { prepend: ['X-A: 1\r\nBcc: evil@example.org', 'X-B: 2\n\r\n'] }))).toBe('X-A: 1 Bcc: evil@example.org\r\nX-B: 2 \r\n' + MSG);
+    // A valid fold does not let a later line break through; a whitespace-only continuation is no fold.
+    expect(out(rewriteHeaders(Buffer.from(MSG), { prepend: ['X-C: 1\r\n\tok\r\nBcc: x', 'X-D: 1\r\n \r\nX: y', 'X-E: a\0b'] }))).toBe(
+      'X-C: 1\r\n\tok Bcc: x\r\nX-D: 1   X: y\r\nX-E: a b\r\n' + MSG,
+    );
   });
   test('remove and newSubject touch only their fields; the body is never parsed as header', () => {
     const r = out(rewriteHeaders(Buffer.from(MSG), { prepend: [], removeHeader: (n) => n === 'x-spam-flag', newSubject: '[SPAM] hi' }));
@@ -23,6 +27,12 @@ describe('rewriteHeaders', () => {
     const seen: [string, string][] = [];
     const r = out(rewriteHeaders(Buffer.from('X-F: a\r\n b\r\n\r\nbody\r\n'), { prepend: [], removeHeader: (n, v) => (seen.push([n, v]), false), newSubject: 'new' }));
     expect(seen).toEqual([['x-f', 'a b']]);
+    seen.length = 0;
+    rewriteHeaders(Buffer.from('A: one \r\nB: two'), { prepend: [], removeHeader: (n, v) => (seen.push([n, v]), false) });
+    expect(seen).toEqual([
+      ['a', 'one'],
+      ['b', 'two'],
+    ]);
     expect(r).toBe('X-F: a\r\n b\r\nSubject: new\r\n\r\nbody\r\n');
   });
   test('a message without a header section or without a body', () => {
@@ -41,6 +51,10 @@ describe('receivedHeader', () => {
     expect(r).toBe('Received: from evilbyX:y ([IPv6:2001:db8::1])\r\n\tby mx.example (spamgate) with ESMTPS id abc123;\r\n\tFri, 5 Jan 2024 03:04:05 +0000');
   });
   test('date format', () => {
+    expect(rfc5322Date(new Date(Date.UTC(2026, 10, 29, 23, 59, 0)))).toBe('Sun, 29 Nov 2026 23:59:00 +0000');
+    // The per-second cache never returns another second's string.
+    expect(rfc5322Date(new Date(Date.UTC(2026, 10, 29, 23, 59, 0, 999)))).toBe('Sun, 29 Nov 2026 23:59:00 +0000');
+    expect(rfc5322Date(new Date(Date.UTC(2026, 10, 29, 23, 59, 1)))).toBe('Sun, 29 Nov 2026 23:59:01 +0000');
     expect(rfc5322Date(new Date(Date.UTC(2026, 10, 29, 23, 59, 0)))).toBe('Sun, 29 Nov 2026 23:59:00 +0000');
   });
 });

@@ -29,6 +29,8 @@ describe('LineEndingValidator', () => {
     ['trailing CR', 'a\r\nb\r', 'bare-cr'],
     ['LF CR', 'a\n\r', 'bare-lf'],
     ['NUL', 'a\x00b\r\n', 'nul'],
+    ['8-bit and UTF-8 bytes', 'caf\xc3\xa9 \xff\x85\r\n\xe2\x80\xa8\r\n', undefined],
+    ['bare CR next to 8-bit', '\xc3\r\xa9\r\n', 'bare-cr'],
   ])('%s, whatever the chunking', (_n, s, expected) => {
     for (const chunks of splits(s)) expect(validate(chunks)).toBe(expected);
   });
