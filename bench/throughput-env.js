@@ -68,6 +68,7 @@ for (const size of sizes.map(Number)) {
   }
   const crlf = head.join('\r\n') + '\r\n\r\n' + body.join('\r\n') + '\r\n';
   const signed = await dkimSign(crlf, {
+    signTime: new Date(), // one clock reading (mailauth 4.13.3 otherwise reads it twice around the signature)
     canonicalization: 'relaxed/relaxed',
     signatureData: [{ signingDomain: DOMAIN, selector: 'bench', privateKey: privateKey.export({ type: 'pkcs8', format: 'pem' }) }],
   });

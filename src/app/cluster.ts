@@ -23,15 +23,23 @@ import { toHostPort } from '../config/types.js';
 import { createAdminServer, type AdminRoute, type AdminServer } from '../metrics/admin-server.js';
 import { createClusterMetrics, createMetrics } from '../metrics/metrics.js';
 import type { Stores } from '../store/stores-api.js';
+import { listenFds, resolveListen, workerListenEnv } from '../frontends/listen-fds.js';
 import { downstreamProbe, flagProbe } from './readiness.js';
 import { reloadProblems } from './reload-problems.js';
 // The engine, checks and stores (daemon.ts, store/index.ts) are imported only where they run — in
 // the workers, and in the primary only for /history on Redis — so the primary stays small once
 // the CLI loads its subcommands lazily.
 
-/** `workers: auto` → one per CPU the process may use. */
-export function resolveWorkers(w: number | 'auto'): number {
-  return w === 'auto' ? Math.max(1, os.availableParallelism()) : w;
+/**
+ * `workers: auto` → one per CPU the process may use, less one: spamgate shares its host with the
+ * MTA it relays to (and often Redis), which need CPU for every message too. On 1–2 CPUs that is
+ * one process, with no cluster primary: on the 2-vCPU bench machine one process relays as many
+ * messages as two workers (more at 20 sessions) for half the memory (≈ 280 MB vs ≈ 470–560 MB
+ * peak RSS at 200 sessions; bench/memory-sessions.sh, docs/operations.md). rspamd chooses the
+ * same way: its default worker count is min(4, max(1, CPUs − 2)) (src/libserver/cfg_utils.cxx).
+ */
+export function resolveWorkers(w: number | 'auto', cpus = os.availableParallelism()): number {
+  return w === 'auto' ? Math.max(1, cpus - 1) : w;
 }
 
 /** Whether the embedded store would be split between processes (warned at start, see docs/operations.md). */
@@ -65,6 +73,9 @@ export async function runPrimary(file: string, loaded: LoadedConfig, n: number, 
   // bursts. SMTP sessions are long compared to accept: RR's cost is small and its fairness keeps a
   // worker from holding most sessions. Override: NODE_CLUSTER_SCHED_POLICY=none|rr.
   if (!process.env.NODE_CLUSTER_SCHED_POLICY) cluster.schedulingPolicy = cluster.SCHED_RR;
+  // `systemd[:NAME]` listen entries: check once here that systemd passed those sockets (a worker
+  // would fail on it again and again), and hand them to the workers (listen-fds.ts).
+  resolveListen(config.listen, listenFds());
   const cm = createClusterMetrics();
   cm.workersConfigured.set(n);
   const aggregator = new AggregatorRegistry();
@@ -84,7 +95,7 @@ export async function runPrimary(file: string, loaded: LoadedConfig, n: number, 
   const done = new Promise<number>((r) => (resolveDone = r));
 
   const fork = () => {
-    const w = cluster.fork({ SPAMGATE_WORKERS: String(n) });
+    const w = cluster.fork({ SPAMGATE_WORKERS: String(n), ...workerListenEnv() });
     listening.set(w.id, false);
     w.on('message', (m: ToPrimary) => {
       if (!m || typeof m !== 'object' || !('spamgate' in m)) return;
@@ -176,9 +187,20 @@ export async function runPrimary(file: string, loaded: LoadedConfig, n: number, 
     if (usesEmbeddedStore(config))
       routes['/history'] = async () => ({ status: 501, type: 'text/plain', body: 'history with workers > 1 needs redis.url (each worker has its own embedded store)\n' });
     else {
-      const [{ createStores }, { storeRoutes }] = await Promise.all([import('../store/index.js'), import('./daemon.js')]);
-      historyStores = createStores(config.redis, { log });
-      Object.assign(routes, storeRoutes(historyStores));
+      // Loaded on the first /history request, not at start: the store layer with ioredis costs the
+      // primary ≈ 20 MB RSS (bench/memory-sessions.sh) for an occasional admin query. The handler
+      // module, not daemon.js: that one imports the whole engine and its checks (≈ 50 MB more).
+      let handler: Promise<AdminRoute> | undefined;
+      routes['/history'] = async (req, url) => {
+        handler ??= Promise.all([import('../store/index.js'), import('../history/handler.js')]).then(async ([{ createStores }, { historyHandler }]) => {
+          historyStores = createStores(config.redis, { log });
+          // Commands fail fast until connected (no offline queue): wait for the first one. If
+          // Redis is down, the handler answers 503 as it would later.
+          await historyStores.ready(2000);
+          return historyHandler(historyStores);
+        });
+        return (await handler)(req, url);
+      };
     }
     admin = createAdminServer({
       registry: cm.registry,

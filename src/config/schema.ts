@@ -6,7 +6,7 @@
  * below, so each feature extends only its own slice (ARCHITECTURE habit 6).
  */
 import { z } from 'zod';
-import { hostPort, hostPortList } from './types.js';
+import { hostPort, listenList } from './types.js';
 import { checksSection } from './sections/checks.js';
 import { redisSection } from './sections/redis.js';
 import { dnsSection } from './sections/dns.js';
@@ -36,6 +36,8 @@ const downstreamSection = z
     tlsVerify: z.boolean().default(false),
     xforward: z.boolean().default(true),
     xclient: z.boolean().default(false),
+    /** Send the message with BDAT (RFC 3030) when the downstream offers CHUNKING: no 354 round trip, no dot-stuffing. */
+    chunking: z.boolean().default(true),
     /** Name sent in our EHLO to the downstream; defaults to `hostname`. */
     helo: z.string().optional(),
     connectTimeoutMs: z.number().int().positive().default(10_000),
@@ -86,7 +88,7 @@ const rulesSection = z
 
 export const configSchema = z
   .object({
-    listen: hostPortList.default(['0.0.0.0:25']),
+    listen: listenList.default(['0.0.0.0:25']),
     hostname: z.string().min(1).default('localhost'),
     workers: z.union([z.number().int().positive(), z.literal('auto')]).default(1),
     downstream: downstreamSection,

@@ -8,6 +8,29 @@ export const hostPort = z.string().refine((s) => parseHostPort(s) !== undefined,
 });
 export const hostPortList = z.array(hostPort).min(1);
 
+/**
+ * A `listen` entry: `host:port`, or `systemd` / `systemd:NAME` for sockets passed by systemd
+ * socket activation (all of them / those with FileDescriptorName=NAME; src/frontends/listen-fds.ts).
+ */
+export type ListenEntry = ({ kind: 'tcp' } & HostPort) | { kind: 'systemd'; name?: string };
+
+export function parseListenEntry(s: string): ListenEntry | undefined {
+  if (s === 'systemd') return { kind: 'systemd' };
+  // systemd.socket(5) FileDescriptorName=: up to 255 ASCII characters, no control characters, no ':'.
+  const m = /^systemd:([\x20-\x39\x3b-\x7e]{1,255})$/.exec(s);
+  if (m) return { kind: 'systemd', name: m[1]! };
+  const hp = parseHostPort(s);
+  return hp && { kind: 'tcp', ...hp };
+}
+
+export const listenList = z
+  .array(
+    z.string().refine((s) => parseListenEntry(s) !== undefined, {
+      message: 'expected host:port (IPv6 as [addr]:port), systemd or systemd:NAME (socket activation)',
+    }),
+  )
+  .min(1);
+
 export interface HostPort {
   host: string;
   port: number;

@@ -13,6 +13,7 @@ import { DaemonProcess, type LogLine } from '../helpers/daemon-process.js';
 import { RawSmtp } from '../helpers/smtp-raw.js';
 import { startSink, type Sink } from '../helpers/smtp-sink.js';
 import { get } from '../helpers/http-get.js';
+import { startRedis } from '../helpers/redis-server.js';
 
 function writeConfig(dir: string, sinkPort: number, limits = 'drainTimeoutMs: 20000', extra = ''): string {
   const file = path.join(dir, 'spamgate.yaml');
@@ -185,6 +186,36 @@ describe('spamgate serve with workers: 2', () => {
       expect(await d.exited).toBe(0);
     } finally {
       await xsink.close();
+    }
+  }, 90_000);
+
+  test('with Redis, the primary serves /history from Redis (store layer loaded at the first request)', async () => {
+    const redis = await startRedis();
+    try {
+      const file = writeConfig(dir, sink.port, 'drainTimeoutMs: 5000', `redis: { url: "${redis.url}", prefix: "cw${Date.now()}:" }\n`);
+      d = DaemonProcess.start(file);
+      const adminPort = Number(String((await d.waitFor((l) => l.msg === 'admin endpoint listening')).admin).split(':').pop());
+      const port = portOf((await d.waitForCount(isListening, 2))[0]!);
+      // The workers write their verdicts to Redis, the primary reads them. A worker's first
+      // messages may come before its Redis connection is up (stores fail open, no offline queue:
+      // that history entry is skipped), and the write follows the reply: send until 4 landed.
+      let sent = 0;
+      let r = await get(adminPort, '/history?limit=50');
+      while (sent < 40 && (r.status !== 200 || (JSON.parse(r.body) as unknown[]).length < 4)) {
+        await send(port, 1, `history ${sent++}`);
+        await new Promise((res) => setTimeout(res, 100));
+        r = await get(adminPort, '/history?limit=50');
+      }
+      expect(r.status).toBe(200);
+      const rows = JSON.parse(r.body) as { action: string; sessionId: string }[];
+      expect(rows.length).toBeGreaterThanOrEqual(4);
+      expect(rows.length).toBeLessThanOrEqual(sent);
+      expect(rows.every((x) => x.action === 'accept')).toBe(true);
+      expect((await get(adminPort, '/history?limit=0')).status).toBe(400);
+      d.proc.kill('SIGTERM');
+      expect(await d.exited).toBe(0);
+    } finally {
+      await redis.stop();
     }
   }, 90_000);
 
