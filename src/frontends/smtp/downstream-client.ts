@@ -106,8 +106,9 @@ export class DownstreamConnection {
     return !this.failure && !this.socket.destroyed;
   }
 
-  async ehlo(): Promise<void> {
-    const r = await this.command(`EHLO ${this.opts.helo}`);
+  /** EHLO with our name, or with `name` (the client's, after XCLIENT: see DownstreamSession). */
+  async ehlo(name = this.opts.helo): Promise<void> {
+    const r = await this.command(`EHLO ${name}`);
     if (r.code !== 250) throw new DownstreamError('greeting', `downstream refused EHLO: ${r.code} ${r.lines.join(' ')}`);
     this.caps = new Map();
     for (const line of r.lines.slice(1)) {

@@ -113,8 +113,11 @@ export class DownstreamSession {
           this.log.warn({ downstream: `${r.code} ${replyText(r)}` }, 'downstream refused XCLIENT (smtpd_authorized_xclient_hosts?); relaying without it');
           break;
         }
-        // The 220 is a new greeting: the session restarts, EHLO again.
-        await ds.ehlo();
+        // The 220 is a new greeting: the session restarts, EHLO again — with the client's HELO
+        // name, as XCLIENT_README's example does: Postfix takes the name of this EHLO as the
+        // session's HELO, replacing XCLIENT HELO= (seen with Postfix 3.7: its Received line named
+        // us, not the client, and HELO restrictions read that same name; postfix-real.test.ts).
+        await ds.ehlo(ehloName(identity.helo) ?? ds.opts.helo);
       }
     }
     const lines: string[] = [];
@@ -147,6 +150,15 @@ export function downstreamOptions(cfg: Config): DownstreamOptions {
     dataTimeoutMs: d.dataTimeoutMs,
     chunking: d.chunking,
   };
+}
+
+/**
+ * The client's HELO name if it can stand as an EHLO argument as is: one token of printable ASCII
+ * (RFC 5321 §4.1.1.1 domain or address literal; smtp-server passes on whatever text the client
+ * gave). Otherwise our own name is used and XCLIENT HELO= is the only place the client's is sent.
+ */
+function ehloName(helo: string | undefined): string | undefined {
+  return helo !== undefined && /^[\x21-\x7e]{1,255}$/.test(helo) ? helo : undefined;
 }
 
 /** MAIL FROM with the client's ESMTP parameters the downstream also supports (RFC 1870, 6152, 6531). */
