@@ -132,8 +132,10 @@ measure() {
            else printf "- - %.0f %s %s %s", $5 / 1024, $6, $7, $8 }'
 }
 
-# Warm-up (JIT, DNS cache, Redis keys, connection setup) not counted.
-smtp-source -d -s 4 -m 200 -F "$RUN/msg-10240.eml" -M mail.bench-sender.test -f news@bench-sender.test -t rcpt@bench-rcpt.test 127.0.0.1:$PROXY_PORT
+# Warm-up (JIT, DNS cache, Redis keys, connection setup) not counted. 1000 messages, not 200:
+# after 200, V8's compiler threads were still optimizing and cost the idle probe row ≈ 2 ms of CPU
+# per message on other threads (0.3 ms once warm; /proc/PID/task/*/stat, 2026-11-29).
+smtp-source -d -s 4 -m 1000 -F "$RUN/msg-10240.eml" -M mail.bench-sender.test -f news@bench-sender.test -t rcpt@bench-rcpt.test 127.0.0.1:$PROXY_PORT
 
 nw=$( (pgrep -P $SG_PID || true) | wc -l)
 echo "spamgate workers: $WORKERS ($nw worker processes) on $(nproc) CPUs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"

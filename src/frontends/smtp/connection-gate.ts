@@ -78,6 +78,10 @@ export class ConnectionGate {
   readonly handle = (socket: net.Socket): void => {
     // Errors before smtp-server owns the socket (resets during the PROXY read) must not crash us.
     socket.on('error', () => undefined);
+    // Replies go out as soon as they are ready: with Nagle on, a reply written while an earlier
+    // one is still unacknowledged (a PIPELINING client's MAIL/RCPT replies, RFC 2920) waits for
+    // that ACK, which the client may delay (delayed ACK, up to 40 ms on Linux).
+    socket.setNoDelay(true);
     this.sockets.add(socket);
     socket.once('close', () => this.sockets.delete(socket));
     const peer = normalizeIp(socket.remoteAddress);
