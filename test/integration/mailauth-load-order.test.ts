@@ -34,3 +34,16 @@ describe('mailauth key cache under plain Node', () => {
     expect(statsAfterImporting(['checks/auth/mailauth.js'])).toMatchObject({ active: true, reason: 'installed' });
   });
 });
+
+describe('mailauth header scan under plain Node', () => {
+  test('importing the engine as the daemon does installs the header scan', () => {
+    const script = [
+      `await import(${JSON.stringify(path.join(ROOT, 'dist/app/build-engine.js'))});`,
+      `const h = await import(${JSON.stringify(path.join(ROOT, 'dist/checks/auth/mailauth-header-scan.js'))});`,
+      `const { MessageParser } = (await import('node:module')).createRequire(${JSON.stringify(path.join(ROOT, 'package.json'))})('mailauth/lib/dkim/message-parser');`,
+      'console.log(JSON.stringify({ ...h.headerScanStats(), replaced: MessageParser.prototype.processChunk !== h.originalProcessChunk() }));',
+    ].join('\n');
+    const out = execFileSync(process.execPath, ['--input-type=module', '-e', script], { cwd: ROOT, encoding: 'utf8' });
+    expect(JSON.parse(out.trim().split('\n').pop()!)).toEqual({ active: true, reason: 'installed', replaced: true });
+  });
+});

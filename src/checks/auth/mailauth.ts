@@ -13,6 +13,7 @@
 import { createRequire } from 'node:module';
 import './mailauth-key-cache.js';
 import './ipaddr-cidr-fast-path.js';
+import './mailauth-header-scan.js';
 
 const require = createRequire(import.meta.url);
 
