@@ -1,6 +1,6 @@
 /**
- * Every Redis store call goes through here: a hard deadline (ioredis `commandTimeout` already
- * bounds each command; this also bounds a call made of several), error → StoreUnavailableError,
+ * Every Redis store call goes through here: the deadline SMTP stages see (`commandTimeoutMs`; a
+ * call may be several commands), error → StoreUnavailableError,
  * the store metrics, and a circuit breaker. Fail open, fast (ARCHITECTURE failure policy;
  * FIELD-NOTES §7).
  *
@@ -13,8 +13,20 @@ import type { Logger } from 'pino';
 import type { Metrics } from '../metrics/metrics.js';
 import { StoreUnavailableError, type StoreName } from './stores-api.js';
 
-/** Slack over the per-command timeout before we give up on a whole call. */
-const DEADLINE_SLACK_MS = 20;
+/**
+ * The deadline yields to I/O once before it fails the call. A busy event loop (hundreds of
+ * sessions) runs expired timers *before* it reads the sockets that became readable meanwhile
+ * (Node's loop: timers → poll → check), so a plain timer failed calls whose reply had arrived in
+ * time and was waiting in the socket — under load the engine lost reputation and rate-limit
+ * evidence (`*_UNAVAILABLE`, bench/README "Full stack") while Redis was fine. Deferring the
+ * failure to the check phase (setImmediate) lets the poll phase read that reply first; a Redis
+ * that really did not answer still fails within the deadline plus one loop turn.
+ */
+function deadlineAfter(ms: number, fire: () => void): NodeJS.Timeout {
+  const t = setTimeout(() => setImmediate(fire), ms);
+  t.unref();
+  return t;
+}
 
 export interface StoreDeps {
   readonly metrics?: Pick<Metrics, 'storeErrors' | 'storeDuration'>;
@@ -68,8 +80,7 @@ export class StoreGuard {
     let timer: NodeJS.Timeout | undefined;
     try {
       const deadline = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`deadline ${this.timeoutMs} ms`)), this.timeoutMs + DEADLINE_SLACK_MS);
-        timer.unref();
+        timer = deadlineAfter(this.timeoutMs, () => reject(new Error(`deadline ${this.timeoutMs} ms`)));
       });
       const result = await Promise.race([Promise.resolve().then(fn), deadline]);
       this.consecutive = 0;

@@ -1,7 +1,8 @@
 /**
  * One ioredis client per process (never per SMTP connection), configured to fail open, fast
  * (FIELD-NOTES §7): no offline queue and no per-request retries, so a command while Redis is down
- * fails at once; `commandTimeout` bounds a stalled Redis (DEBUG SLEEP, SIGSTOP); reconnection is
+ * fails at once; StoreGuard's deadline (and, as a backstop, `commandTimeout`) bounds a stalled Redis
+ * (DEBUG SLEEP, SIGSTOP); reconnection is
  * automatic with a capped back-off.
  *
  * RESP3: ioredis 6 sends `HELLO 3` by default (falling back to RESP2 on Redis < 6). With the
@@ -54,7 +55,10 @@ export function createRedisClient(cfg: RedisCfg, log?: Logger): ScriptedRedis {
   const common: RedisOptions = {
     enableOfflineQueue: false,
     maxRetriesPerRequest: 0,
-    commandTimeout: cfg.commandTimeoutMs,
+    // Only a backstop that frees a command stuck in ioredis' queue (stalled Redis): the deadline
+    // SMTP stages see is StoreGuard's, which lets a reply already in the socket be read before
+    // it gives up (guard.ts). ioredis' own timer would fire first and cannot do that.
+    commandTimeout: cfg.commandTimeoutMs * 2 + 1000,
     connectTimeout: 2000,
     retryStrategy,
     enableAutoPipelining: true,
