@@ -49,18 +49,8 @@ cleanup() {
 }
 trap cleanup EXIT
 
-free_port() { node -e "const s=require('net').createServer().listen(0,'127.0.0.1',()=>{console.log(s.address().port);s.close()})"; }
-SINK_PORT=$(free_port); PROXY_PORT=$(free_port); ADMIN_PORT=$(free_port); REDIS_PORT=$(free_port)
-
-HELPER_DIR=node_modules/.cache/spamgate-bench
-if [ ! -f $HELPER_DIR/dns-server.js ] || [ test/helpers/dns-server.ts -nt $HELPER_DIR/dns-server.js ]; then
-  npx tsc --outDir $HELPER_DIR --module nodenext --moduleResolution nodenext --target es2022 \
-    --esModuleInterop --skipLibCheck --types node test/helpers/dns-server.ts
-fi
-redis-server --port "$REDIS_PORT" --bind 127.0.0.1 --save '' --appendonly no --loglevel warning > "$RUN/redis.log" 2>&1 &
-pids+=($!)
-smtp-sink -u nobody 127.0.0.1:$SINK_PORT 1024 &
-pids+=($!)
+# Ports, DNS fixture server, redis-server, smtp-sink (shared with the other full-stack bench).
+source bench/full-env.sh
 # The config is rewritten per worker count below; the environment (DNS, messages) is started once.
 node bench/throughput-env.js "$RUN" $HELPER_DIR/dns-server.js $SINK_PORT $PROXY_PORT $ADMIN_PORT $REDIS_PORT auto 10240 > "$RUN/env.log" 2>&1 &
 pids+=($!)
