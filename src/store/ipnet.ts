@@ -51,19 +51,7 @@ function expandV6(ip: string): string[] {
 
 /** Does `ip` fall inside `cidr` (an address or network)? */
 export function inCidr(ip: string, cidr: string): boolean {
-  const [addr, bitsText] = cidr.split('/');
-  if (!addr) return false;
-  const a = toBits(normaliseIp(ip));
-  const b = toBits(normaliseIp(addr));
-  if (!a || !b || a.length !== b.length) return false;
-  const bits = bitsText === undefined ? a.length : Number(bitsText);
-  return a.slice(0, bits) === b.slice(0, bits);
-}
-
-function toBits(ip: string): string | undefined {
-  if (net.isIPv4(ip)) return ip.split('.').map((o) => Number(o).toString(2).padStart(8, '0')).join('');
-  if (net.isIPv6(ip)) return expandV6(ip).map((g) => parseInt(g, 16).toString(2).padStart(16, '0')).join('');
-  return undefined;
+  return cidrMatcher([cidr])(ip);
 }
 
 /** An address as 16-bit groups (IPv4: 2 groups, IPv6: 8), or undefined if not an IP. */

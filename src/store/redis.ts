@@ -61,6 +61,11 @@ function slotGroups(keys: readonly string[], cluster: boolean): number[][] {
   return [...by.values()];
 }
 
+/** The keys at indexes `g` (all of them, as is, when the group is the whole call). */
+function pick(keys: readonly string[], g: readonly number[]): readonly string[] {
+  return g.length === keys.length ? keys : g.map((i) => keys[i]!);
+}
+
 /** A Lua nil inside a returned table arrives as null (RESP2 mapping) or false (RESP3 boolean). */
 function str(v: unknown): string | undefined {
   return typeof v === 'string' ? v : typeof v === 'number' ? String(v) : undefined;
@@ -82,7 +87,7 @@ export class RedisReputationStore implements ReputationStore {
       const rows: (readonly unknown[])[] = new Array(keys.length);
       await Promise.all(
         slotGroups(keys, this.c.cluster).map(async (g) => {
-          const got = await this.c.ops.run<unknown[][]>('rg', g.length === keys.length ? keys : g.map((i) => keys[i]!), NO_ARGS);
+          const got = await this.c.ops.run<unknown[][]>('rg', pick(keys, g), NO_ARGS);
           g.forEach((i, j) => (rows[i] = got[j] ?? []));
         }),
       );
@@ -99,7 +104,7 @@ export class RedisReputationStore implements ReputationStore {
       if (list.length === 0) return;
       const keys = list.map((k) => this.c.k.reputation(k.kind, k.value));
       const args = [now, opts.halfLifeMs, Math.ceil(opts.ttlMs), x.spam, x.ham, x.score];
-      await Promise.all(slotGroups(keys, this.c.cluster).map((g) => this.c.ops.run('rr', g.length === keys.length ? keys : g.map((i) => keys[i]!), args)));
+      await Promise.all(slotGroups(keys, this.c.cluster).map((g) => this.c.ops.run('rr', pick(keys, g), args)));
     });
   }
   set(k: ReputationKey, s: ReputationStats, opts: ReputationOptions): Promise<void> {
@@ -160,7 +165,7 @@ export class RedisRateLimitStore implements RateLimitStore {
         slotGroups(keys, this.c.cluster).map(async (g) => {
           const args: (string | number)[] = [now, cost, TTL.bucketSlackMs];
           for (const i of g) args.push(list[i]!.ratePerSec, list[i]!.burst);
-          const flat = await this.c.ops.run<number[]>('tb', g.length === keys.length ? keys : g.map((i) => keys[i]!), args);
+          const flat = await this.c.ops.run<number[]>('tb', pick(keys, g), args);
           g.forEach((i, j) => {
             out[i] = { allowed: Number(flat[3 * j]) === 1, remaining: Number(flat[3 * j + 1]), retryAfterMs: Number(flat[3 * j + 2]) };
           });

@@ -19,7 +19,7 @@
  * otherwise mailauth runs unchanged and `headerScanStats().reason` says why. Unlike the key cache,
  * load order does not matter (the verifier and signer inherit the method through the prototype).
  */
-import { createRequire } from 'node:module';
+import { requireMailauth, unknownMailauth } from './mailauth-internals.js';
 
 interface ParserState {
   state: string;
@@ -100,15 +100,14 @@ function fastProcessChunk(parseHeaders: (b: Buffer) => unknown): ProcessChunk {
 
 function install(): void {
   try {
-    const require = createRequire(import.meta.url);
-    const version = String((require('mailauth/package.json') as { version?: string }).version ?? '');
-    if (!/^4\.13\./.test(version)) return void (stats.reason = `mailauth ${version}: internals not known`);
-    const { MessageParser } = require('mailauth/lib/dkim/message-parser') as { MessageParser?: { prototype: Record<string, unknown> } };
-    const { parseHeaders } = require('mailauth/lib/tools') as { parseHeaders?: unknown };
+    const unknown = unknownMailauth();
+    if (unknown) return void (stats.reason = unknown);
+    const { MessageParser } = requireMailauth('mailauth/lib/dkim/message-parser') as { MessageParser?: { prototype: Record<string, unknown> } };
+    const { parseHeaders } = requireMailauth('mailauth/lib/tools') as { parseHeaders?: unknown };
     const proto = MessageParser?.prototype;
     if (!proto || typeof proto.processChunk !== 'function' || typeof parseHeaders !== 'function')
       return void (stats.reason = 'MessageParser.processChunk or parseHeaders not found');
-    if (proto.processChunk.name === 'processChunk' && (proto as { [k: symbol]: unknown })[Symbol.for('spamgate.headerScan')])
+    if ((proto as { [k: symbol]: unknown })[Symbol.for('spamgate.headerScan')])
       return void Object.assign(stats, { active: true, reason: 'installed by another copy' });
     original = proto.processChunk as ProcessChunk;
     proto.processChunk = fastProcessChunk(parseHeaders as (b: Buffer) => unknown);

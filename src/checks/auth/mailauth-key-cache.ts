@@ -29,7 +29,7 @@
  * process (the bench's reference, tests signing fixtures) keeps mailauth's own behaviour.
  */
 import crypto from 'node:crypto';
-import { createRequire } from 'node:module';
+import { requireMailauth, unknownMailauth } from './mailauth-internals.js';
 
 type Resolver = (name: string, rrtype: string) => Promise<unknown>;
 interface PublicKeyResult {
@@ -96,15 +96,14 @@ function cachingGetPublicKey(original: GetPublicKey): GetPublicKey {
 
 function install(): void {
   try {
-    const require = createRequire(import.meta.url);
-    const version = String((require('mailauth/package.json') as { version?: string }).version ?? '');
-    if (!/^4\.13\./.test(version)) return void (stats.reason = `mailauth ${version}: internals not known`);
-    const tools = require('mailauth/lib/tools') as Record<string | symbol, unknown>;
+    const unknown = unknownMailauth();
+    if (unknown) return void (stats.reason = unknown);
+    const tools = requireMailauth('mailauth/lib/tools') as Record<string | symbol, unknown>;
     // Another copy of this module (a second build in one process) installed it: that copy counts.
     if (tools[INSTALLED]) return void Object.assign(stats, { active: true, reason: 'installed by another copy' });
     if (typeof tools.getPublicKey !== 'function') return void (stats.reason = 'no getPublicKey export');
     // Too late if the verifiers already took the original (they destructure it when loaded).
-    const cached = (m: string) => Boolean(require.cache[require.resolve(m)]);
+    const cached = (m: string) => Boolean(requireMailauth.cache[requireMailauth.resolve(m)]);
     if (cached('mailauth/lib/dkim/dkim-verifier') || cached('mailauth/lib/arc')) return void (stats.reason = 'mailauth was loaded before the key cache');
     tools.getPublicKey = cachingGetPublicKey(tools.getPublicKey as GetPublicKey);
     tools[INSTALLED] = true;
