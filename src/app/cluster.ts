@@ -93,9 +93,16 @@ export async function runPrimary(file: string, loaded: LoadedConfig, n: number, 
   let exitCode = 0;
   let resolveDone!: (code: number) => void;
   const done = new Promise<number>((r) => (resolveDone = r));
+  // Live worker processes, counted here and not from `cluster.workers`: Node removes a worker from
+  // that map only once both its process 'exit' and its IPC 'disconnect' have fired, in either
+  // order (lib/internal/cluster/primary.js). When 'exit' comes first, the last worker is still
+  // listed in the cluster 'exit' handler, and a primary that counted the map never finished its
+  // drain: SIGTERM hung (seen in CI, test/integration/cluster-workers.test.ts).
+  const alive = new Set<number>();
 
   const fork = () => {
     const w = cluster.fork({ SPAMGATE_WORKERS: String(n), ...workerListenEnv() });
+    alive.add(w.id);
     listening.set(w.id, false);
     w.on('message', (m: ToPrimary) => {
       if (!m || typeof m !== 'object' || !('spamgate' in m)) return;
@@ -114,12 +121,13 @@ export async function runPrimary(file: string, loaded: LoadedConfig, n: number, 
   };
 
   cluster.on('exit', (w: Worker, code: number | null, signal: string | null) => {
+    alive.delete(w.id);
     listening.delete(w.id);
     cm.workers.set([...listening.values()].filter(Boolean).length);
     if (stopping) {
       if (code !== 0) exitCode = 1;
       log.info({ worker: w.id, pid: w.process.pid, code, signal }, 'worker stopped');
-      if (Object.keys(cluster.workers ?? {}).length === 0) resolveDone(exitCode);
+      if (alive.size === 0) resolveDone(exitCode);
       return;
     }
     if (!everListening) {
@@ -155,9 +163,9 @@ export async function runPrimary(file: string, loaded: LoadedConfig, n: number, 
   const stop = () => {
     if (stopping) return;
     stopping = true;
-    log.info({ workers: Object.keys(cluster.workers ?? {}).length }, 'shutting down: draining workers');
+    log.info({ workers: alive.size }, 'shutting down: draining workers');
     send({ spamgate: 'stop' });
-    if (Object.keys(cluster.workers ?? {}).length === 0) resolveDone(exitCode);
+    if (alive.size === 0) resolveDone(exitCode);
     // A worker that does not finish its drain in time is killed (its 421s were sent at drainTimeoutMs).
     const grace = setTimeout(() => {
       for (const w of Object.values(cluster.workers ?? {})) w?.process.kill('SIGKILL');

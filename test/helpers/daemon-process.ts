@@ -69,6 +69,25 @@ export class DaemonProcess {
     return this.lines.filter(pred);
   }
 
+  /**
+   * The exit code, or a failure naming what the daemon logged last if it has not exited within
+   * `ms` (a hung shutdown then fails with its own story, not the test's timeout).
+   */
+  async exitWithin(ms: number): Promise<number | null> {
+    let timer: NodeJS.Timeout | undefined;
+    const late = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => {
+        const tail = this.lines.slice(-15).map((l) => JSON.stringify(l)).join('\n');
+        reject(new Error(`spamgate did not exit within ${ms} ms; last log lines:\n${tail}\nstderr: ${this.stderr}`));
+      }, ms);
+    });
+    try {
+      return await Promise.race([this.exited, late]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
   async kill(): Promise<void> {
     if (this.proc.exitCode === null && this.proc.signalCode === null) {
       this.proc.kill('SIGKILL');

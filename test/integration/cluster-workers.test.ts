@@ -40,7 +40,18 @@ const portOf = (l: LogLine) => Number(String((l.smtp as string[])[0]).split(':')
 /** Each sendMail without a pool opens its own connection: the cluster spreads them over the workers. */
 async function send(port: number, n: number, tag: string): Promise<void> {
   for (let i = 0; i < n; i++) {
-    const t = nodemailer.createTransport({ host: '127.0.0.1', port, secure: false, ignoreTLS: true, name: 'client.example.org' });
+    // Timeouts far below nodemailer's defaults (socket: 10 min): a stuck session fails its test
+    // with nodemailer's error instead of running into the test's timeout.
+    const t = nodemailer.createTransport({
+      host: '127.0.0.1',
+      port,
+      secure: false,
+      ignoreTLS: true,
+      name: 'client.example.org',
+      connectionTimeout: 15_000,
+      greetingTimeout: 15_000,
+      socketTimeout: 15_000,
+    });
     await t.sendMail({ envelope: { from: 'alice@example.org', to: ['bob@example.net'] }, raw: `Subject: ${tag} ${i}\r\n\r\nbody\r\n` });
     t.close();
   }
@@ -140,7 +151,7 @@ describe('spamgate serve with workers: 2', () => {
     busy.write('second half\r\n.\r\n');
     expect((await busy.read())?.code).toBe(250);
     expect((await busy.read())?.code).toBe(421);
-    expect(await d.exited).toBe(0);
+    expect(await d.exitWithin(30_000)).toBe(0);
     expect(sink.messages.length).toBe(before + 1);
     expect(d.lines.filter((l) => l.msg === 'worker stopped').map((l) => l.code)).toEqual([0, 0]);
   }, 90_000);
@@ -183,7 +194,7 @@ describe('spamgate serve with workers: 2', () => {
       expect((await c.read())?.code).toBe(421);
       for (const x of [a, b, c]) x.close();
       d.proc.kill('SIGTERM');
-      expect(await d.exited).toBe(0);
+      expect(await d.exitWithin(30_000)).toBe(0);
     } finally {
       await xsink.close();
     }
@@ -198,30 +209,32 @@ describe('spamgate serve with workers: 2', () => {
       const port = portOf((await d.waitForCount(isListening, 2))[0]!);
       // The workers write their verdicts to Redis, the primary reads them. A worker's first
       // messages may come before its Redis connection is up (stores fail open, no offline queue:
-      // that history entry is skipped), and the write follows the reply: send until 4 landed.
+      // that history entry is skipped), and the write follows the reply: send until 4 landed
+      // (for at most 40 messages or 45 s, so a failure here reports what /history said last).
       let sent = 0;
+      const until = Date.now() + 45_000;
       let r = await get(adminPort, '/history?limit=50');
-      while (sent < 40 && (r.status !== 200 || (JSON.parse(r.body) as unknown[]).length < 4)) {
+      while (sent < 40 && Date.now() < until && (r.status !== 200 || (JSON.parse(r.body) as unknown[]).length < 4)) {
         await send(port, 1, `history ${sent++}`);
         await new Promise((res) => setTimeout(res, 100));
         r = await get(adminPort, '/history?limit=50');
       }
-      expect(r.status).toBe(200);
+      expect({ sent, status: r.status, body: r.body.slice(0, 300) }).toMatchObject({ status: 200 });
       const rows = JSON.parse(r.body) as { action: string; sessionId: string }[];
       expect(rows.length).toBeGreaterThanOrEqual(4);
       expect(rows.length).toBeLessThanOrEqual(sent);
       expect(rows.every((x) => x.action === 'accept')).toBe(true);
       expect((await get(adminPort, '/history?limit=0')).status).toBe(400);
       d.proc.kill('SIGTERM');
-      expect(await d.exited).toBe(0);
+      expect(await d.exitWithin(30_000)).toBe(0);
     } finally {
       await redis.stop();
     }
-  }, 90_000);
+  }, 120_000);
 
   test('a worker that cannot start (bad tls.key) stops the start: exit 1, no restart loop', async () => {
     d = DaemonProcess.start(writeConfig(dir, sink.port, 'drainTimeoutMs: 1000', 'tls: { key: /nonexistent/key.pem, cert: /nonexistent/cert.pem }\n'));
-    expect(await d.exited).toBe(1);
+    expect(await d.exitWithin(30_000)).toBe(1);
     const failed = d.lines.find((l) => l.msg === 'worker failed to start');
     expect(JSON.stringify(failed)).toContain('tls.key: cannot read /nonexistent/key.pem');
     expect(d.lines.some((l) => l.msg === 'worker died; restarting')).toBe(false);
