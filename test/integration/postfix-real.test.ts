@@ -27,6 +27,7 @@ import { silentLogger } from '../../src/log.js';
 import { createMetrics } from '../../src/metrics/metrics.js';
 import { postfixUnavailable, startPostfix, type PostfixInstance } from '../helpers/postfix-instance.js';
 import { startProxy, type Harness } from '../helpers/smtp-proxy-harness.js';
+import { RawSmtp } from '../helpers/smtp-raw.js';
 import { startSink, type Sink, type SinkMessage } from '../helpers/smtp-sink.js';
 
 jest.setTimeout(120_000);
@@ -114,7 +115,12 @@ beforeAll(async () => {
   sink = await startSink();
   pf = await startPostfix({
     relayTo: { host: '127.0.0.1', port: sink.port },
-    files: { recipient_access: 'refused@example.net REJECT Refused by the test map\n' },
+    files: {
+      recipient_access: 'refused@example.net REJECT Refused by the test map\n',
+      // Cyrus SASL for the downstream_auth listener: any mechanism makes Postfix offer AUTH; nobody
+      // logs in (spamgate has no SMTP AUTH client), it is only there so MAIL FROM AUTH= is accepted.
+      'smtpd.conf': 'pwcheck_method: auxprop\nauxprop_plugin: sasldb\nmech_list: PLAIN LOGIN\n',
+    },
     // Where the `front` listener's smtpd_proxy_filter points; set once spamgate listens (mode B).
     main: { spamgate_filter: '127.0.0.1:9' },
     smtpd: {
@@ -123,6 +129,17 @@ beforeAll(async () => {
         options: {
           smtpd_authorized_xforward_hosts: '127.0.0.0/8',
           smtpd_recipient_restrictions: 'check_recipient_access,texthash:$config_directory/recipient_access,permit_mynetworks,reject_unauth_destination',
+        },
+      },
+      // Mode A with SMTP AUTH offered (RFC 4954, smtpd_sasl_auth_enable): only then does spamgate
+      // pass MAIL FROM AUTH= on (the other listeners do not offer AUTH and get none).
+      downstream_auth: {
+        options: {
+          smtpd_sasl_auth_enable: 'yes',
+          smtpd_sasl_type: 'cyrus',
+          smtpd_sasl_path: 'smtpd',
+          cyrus_sasl_config_path: '$config_directory',
+          smtpd_authorized_xforward_hosts: '127.0.0.0/8',
         },
       },
       // Mode A as docs/postfix.md configures it: XCLIENT and XFORWARD from spamgate's address only.
@@ -232,6 +249,57 @@ describeReal('A. spamgate → real Postfix as the downstream', () => {
     // EHLO again after XCLIENT's 220, XFORWARD still accepted (authorised for spamgate's own
     // address, which Postfix checks, not the XCLIENT one), BDAT.
     expect(disconnect[0]).toMatch(new RegExp(`disconnect from unknown\\[${esc(CLIENT_IP)}\\] ehlo=2 xclient=\\S+ xforward=1 mail=1 rcpt=1 bdat=1 `));
+  });
+});
+
+describeReal('A. MAIL FROM AUTH= to a Postfix that offers AUTH (RFC 4954 §5)', () => {
+  let proxy: Harness | undefined;
+  afterEach(async () => {
+    await proxy?.close();
+    proxy = undefined;
+  });
+
+  /** One message from 127.0.0.1 (raw: nodemailer cannot send AUTH= in MAIL FROM); the final reply. */
+  async function sendRaw(port: number, mailParams: string, marker: string) {
+    const c = await RawSmtp.connect(port);
+    try {
+      await c.read();
+      await c.cmd('EHLO client.example.org');
+      expect((await c.cmd(`MAIL FROM:<alice@example.org>${mailParams}`))?.code).toBe(250);
+      expect((await c.cmd('RCPT TO:<good@example.net>'))?.code).toBe(250);
+      expect((await c.cmd('DATA'))?.code).toBe(354);
+      c.write(`Subject: ${marker}\r\nMessage-ID: <${marker}@example.org>\r\n\r\nmarker ${marker}\r\n.\r\n`);
+      const r = await c.read();
+      await c.cmd('QUIT');
+      return r;
+    } finally {
+      c.close();
+    }
+  }
+
+  test('trusted client: Postfix records the submitter (sasl_sender=); untrusted: AUTH=<> accepted, no submitter', async () => {
+    const opts = { downstream: { xforward: true, xclient: false, commandTimeoutMs: 60_000, dataTimeoutMs: 90_000 } };
+    proxy = await startProxy(pf.ports.downstream_auth!, { ...opts, checks: { ratelimit: { trustAuthFrom: ['127.0.0.1/32'] } } });
+    const trusted = `pfreal-auth${++seq}-${Date.now()}`;
+    const r1 = await sendRaw(proxy.port, ' AUTH=e+3Dmc2+2Bphysics@example.org', trusted);
+    const qid1 = /^2\.0\.0 Ok: (?:\d+ bytes )?queued as ([0-9A-Za-z]+)$/.exec(r1?.text ?? '')?.[1];
+    expect(r1?.code).toBe(250);
+    expect(qid1).toBeDefined();
+    await delivered(trusted);
+    const line1 = await pf.waitForLog(new RegExp(`postfix/downstream_auth/smtpd\\[\\d+\\]: ${qid1}: client=[^\n]*`));
+    // What Postfix logs as it received it: it keeps the xtext form (it does not decode AUTH=).
+    expect(line1[0]).toContain(', sasl_sender=e+3Dmc2+2Bphysics@example.org');
+
+    await proxy.close();
+    proxy = await startProxy(pf.ports.downstream_auth!, opts);
+    const untrusted = `pfreal-auth${++seq}-${Date.now()}`;
+    const r2 = await sendRaw(proxy.port, ' AUTH=e+3Dmc2+2Bphysics@example.org', untrusted);
+    const qid2 = /^2\.0\.0 Ok: (?:\d+ bytes )?queued as ([0-9A-Za-z]+)$/.exec(r2?.text ?? '')?.[1];
+    expect(r2?.code).toBe(250);
+    expect(qid2).toBeDefined();
+    await delivered(untrusted);
+    const line2 = await pf.waitForLog(new RegExp(`postfix/downstream_auth/smtpd\\[\\d+\\]: ${qid2}: client=[^\n]*`));
+    expect(line2[0]).not.toContain('sasl_sender=');
   });
 });
 

@@ -86,7 +86,9 @@ export const ratelimitCheckSchema = z
      * Clients whose MAIL FROM `AUTH=<mailbox>` (RFC 4954 §5) names the authenticated submitter: a
      * submission server or relay in front of spamgate. From anyone else AUTH= is only a claim and
      * is ignored (RFC 4954 §5). The `auth` bucket applies to these clients even when they are in
-     * `skipNetworks` (the limit is per login, not per client address).
+     * `skipNetworks` (the limit is per login, not per client address). The relay reads the same
+     * list, even with this check disabled: a downstream offering AUTH gets these clients'
+     * `AUTH=<mailbox>` and `AUTH=<>` for everyone else (frontends/smtp/downstream-session.ts).
      */
     trustAuthFrom: z.array(cidr).default([]),
     rcpt: bucket.default({ perMinute: 60, burst: 60 }),

@@ -52,3 +52,21 @@ export function toSmtpError(r: ClientReply): Error & { responseCode: number } {
   if (r.lines && r.lines.length > 1) Object.defineProperty(e, 'message', { value: [...r.lines], enumerable: false, writable: true, configurable: true });
   return e;
 }
+
+/**
+ * The end-of-DATA 250 as a multi-line reply: what the onData callback must be given so that
+ * smtp-server 3.21 writes the downstream's lines as `250-…` … `250 …` (RFC 5321 §4.2.1).
+ *
+ * Its success path cannot: `callback(null, message)` sends a string as one `250` line, and an
+ * Array as one *complete* reply per element (its LMTP per-recipient path, taken in SMTP mode too:
+ * a string element becomes `250 <text>`), so `[line1, line2]` would put two replies on the wire
+ * for one DATA and desynchronise the client. Its error path, `callback(err)`, calls
+ * `send(err.responseCode || 450, err.message)` — the same call MAIL/RCPT refusals go through
+ * (toSmtpError) — and nothing on that path depends on the code being an error: the transaction
+ * ends and the session resets exactly as after a success (`close()` in `handler_DATA`), and only
+ * a code ≥ 400 is recorded as `session.error`. So a 250 "error" with the lines as message is the
+ * success reply, written through the public callback contract and no private internals.
+ */
+export function acceptedWithLines(r: ClientReply): Error & { responseCode: number } {
+  return toSmtpError({ ...r, code: 250 });
+}

@@ -8,18 +8,27 @@ import type { SMTPServerAddress, SMTPServerSession } from 'smtp-server';
 import type { Config } from '../../config/schema.js';
 import { DownstreamConnection, DownstreamError, type DownstreamOptions } from './downstream-client.js';
 import { replyText, type SmtpServerReply } from './smtp-reply-reader.js';
-import { buildIdentityCommands, type ClientIdentity } from './xforward.js';
+import { buildIdentityCommands, xtext, type ClientIdentity } from './xforward.js';
+import { cidrMatcher } from '../../store/ipnet.js';
 
 export class DownstreamSession {
   private conn: DownstreamConnection | undefined;
   private xclientSent = false;
   /** The XFORWARD lines for the current client identity (the same for every transaction). */
   private xforwardCache: { key: string; lines: string[] } | undefined;
+  /**
+   * Clients trusted to assert MAIL FROM `AUTH=<mailbox>` (RFC 4954 §5). The same list the
+   * per-login rate limit believes (`checks.ratelimit.trustAuthFrom`): "who may name the
+   * authenticated submitter" is one fact about an upstream, whatever consumes it.
+   */
+  private readonly trustAuth: (ip: string) => boolean;
 
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
-  ) {}
+  ) {
+    this.trustAuth = cidrMatcher(config.checks.ratelimit.trustAuthFrom);
+  }
 
   /** A usable connection exists (the last command did not fail). */
   get open(): boolean {
@@ -127,7 +136,7 @@ export class DownstreamSession {
       if (this.xforwardCache?.key !== key) this.xforwardCache = { key, lines: buildIdentityCommands('xforward', identity, ds.caps.get('XFORWARD') ?? []) };
       lines.push(...this.xforwardCache.lines);
     }
-    lines.push(mailCommand(addr, ds));
+    lines.push(mailCommand(addr, ds, this.trustAuth(session.remoteAddress)));
     // One write when the downstream offers PIPELINING (RFC 2920).
     const replies = await ds.pipeline(lines);
     for (const r of replies.slice(0, -1)) {
@@ -161,8 +170,11 @@ function ehloName(helo: string | undefined): string | undefined {
   return helo !== undefined && /^[\x21-\x7e]{1,255}$/.test(helo) ? helo : undefined;
 }
 
-/** MAIL FROM with the client's ESMTP parameters the downstream also supports (RFC 1870, 6152, 6531). */
-function mailCommand(addr: SMTPServerAddress, ds: DownstreamConnection): string {
+/**
+ * MAIL FROM with the client's ESMTP parameters the downstream also supports (RFC 1870, 6152, 6531),
+ * and AUTH= (RFC 4954 §5) when the downstream offers AUTH; `trusted`: the client may assert AUTH=.
+ */
+function mailCommand(addr: SMTPServerAddress, ds: Pick<DownstreamConnection, 'caps'>, trusted: boolean): string {
   const args = addr.args || {};
   let line = `MAIL FROM:<${addr.address}>`;
   const size = args.SIZE;
@@ -170,5 +182,27 @@ function mailCommand(addr: SMTPServerAddress, ds: DownstreamConnection): string 
   const body = typeof args.BODY === 'string' ? args.BODY.toUpperCase() : undefined;
   if ((body === '8BITMIME' || body === '7BIT') && ds.caps.has('8BITMIME')) line += ` BODY=${body}`;
   if (args.SMTPUTF8 && ds.caps.has('SMTPUTF8')) line += ' SMTPUTF8';
+  // RFC 4954 §5: AUTH= is a parameter of the AUTH extension, sent only to a server offering it
+  // (a downstream without AUTH would answer 555, RFC 5321 §4.1.1.11).
+  if (ds.caps.has('AUTH')) line += ` AUTH=${authMailbox(args.AUTH, trusted)}`;
   return line;
+}
+
+/**
+ * The xtext value (RFC 3461 §4) of the AUTH= we pass on. RFC 4954 §5: the submitter a trusted
+ * client named is passed on unchanged ("SHOULD supply the same <mailbox>"); a client we do not
+ * trust, or one that named none (we offer no SMTP AUTH ourselves, so a client without AUTH= is
+ * not an authenticated one), gets `<>`: "the server MUST behave as if the AUTH=<> parameter was
+ * supplied", and the relay must not pass on an identity it does not vouch for.
+ *
+ * smtp-server has already decoded the client's xtext (`+HH` → one character per octet), so the
+ * value is encoded again. A value with characters outside printable ASCII (plus space) is sent as
+ * `<>`: smtp-server decodes `+C3+A9` to two Latin-1 characters while raw UTF-8 arrives as one code
+ * point, so the client's octets cannot be recovered for certain, and an identity we cannot repeat
+ * exactly is not one to vouch for.
+ */
+function authMailbox(value: unknown, trusted: boolean): string {
+  if (!trusted || typeof value !== 'string') return '<>';
+  if (value === '<>' || value === '' || !/^[\x20-\x7e]+$/.test(value)) return '<>';
+  return xtext(value);
 }

@@ -10,7 +10,7 @@ import type { Config } from '../../config/schema.js';
 import type { FilterEngine } from '../../core/engine-api.js';
 import type { Metrics } from '../../metrics/metrics.js';
 import { RelaySession, type HookResult } from './relay-session.js';
-import { toSmtpError } from './client-reply.js';
+import { acceptedWithLines, toSmtpError } from './client-reply.js';
 
 export interface TlsMaterial {
   readonly key: Buffer;
@@ -57,7 +57,9 @@ export function createInbound(deps: InboundDeps): Inbound {
     fn(relay).then(
       (r) => {
         relay.busy = false;
-        if (r.ok) return cb(null, r.text);
+        // A multi-line 250 at the end of DATA can only go through the callback's error argument
+        // (client-reply.ts acceptedWithLines says why); every other success is `cb(null, text)`.
+        if (r.ok) return r.lines ? cb(acceptedWithLines({ code: 250, text: r.text ?? '', lines: r.lines })) : cb(null, r.text);
         cb(toSmtpError(r.reply));
         // A decision that must end the session (e.g. a rate limit) with a code smtp-server does
         // not close on by itself (it only does for 421): close once the reply is out.

@@ -26,7 +26,14 @@ import { rewriteHeaders } from './header-rewrite.js';
 import { receivedFor, receivedTrace } from './received-header.js';
 import { logTransaction, newTransaction, type Transaction, type TransactionInfo } from './transaction-log.js';
 
-export type HookResult = { readonly ok: true; readonly text?: string } | { readonly ok: false; readonly reply: ClientReply };
+export type HookResult =
+  | {
+      readonly ok: true;
+      readonly text?: string;
+      /** End of DATA only: the downstream's multi-line 250, line for line (client-reply.ts acceptedWithLines). */
+      readonly lines?: readonly string[];
+    }
+  | { readonly ok: false; readonly reply: ClientReply };
 
 export interface RelayDeps {
   readonly config: Config;
@@ -246,10 +253,15 @@ export class RelaySession {
     const accepted = final.code >= 200 && final.code < 300;
     const finalText = replyText(final);
     engine.delivered({ accepted, code: final.code, text: finalText });
-    const clientReply = accepted ? { code: 250, text: finalText } : final.code >= 400 ? fromDownstream(final) : fromTable(REPLIES.downstreamUnavailable);
+    // Accepted: 250 (the only success code after DATA, RFC 5321 §4.3.2) with the downstream's own
+    // text, line for line when it sent several (RFC 5321 §4.2.1; the client may show them, e.g.
+    // a queue id on one line and a note on another). smtp-server cannot write a multi-line 250
+    // from onData's success path: see client-reply.ts acceptedWithLines for the path it takes.
+    const clientReply = accepted ? { ...fromDownstream(final), code: 250 } : final.code >= 400 ? fromDownstream(final) : fromTable(REPLIES.downstreamUnavailable);
     metrics.messages.inc({ action: accepted ? v.action : 'downstream_refused', frontend: 'smtp' });
     this.endTransaction(accepted ? 'delivered' : 'refused', { action: v.action, size, verdict: v, reply: clientReply, downstream: final });
-    return accepted ? { ok: true, text: finalText } : { ok: false, reply: clientReply };
+    if (!accepted) return { ok: false, reply: clientReply };
+    return clientReply.lines ? { ok: true, text: clientReply.text, lines: clientReply.lines } : { ok: true, text: finalText };
   }
 
   /** Connection closed. */
