@@ -3,6 +3,8 @@
 // Usage: node bench/proxy-bare.js LISTEN_PORT DOWNSTREAM_PORT
 //        PIPE=1 node bench/proxy-bare.js …  a plain TCP pipe instead (no SMTP at all): the floor of
 //        any Node relay that, like the proxy, makes one downstream round trip per client round trip.
+//        CHUNKING=0 node bench/proxy-bare.js …  downstream.chunking: false (DATA even when the
+//        downstream offers CHUNKING; bench/proxy-postfix.sh compares both against a real Postfix).
 // Built code only (dist/): run `npm run build` first.
 import { createSmtpProxy } from '../dist/frontends/smtp/smtp-proxy.js';
 import { createAcceptAllEngine } from '../dist/core/accept-all.js';
@@ -53,7 +55,7 @@ async function startProxy() {
 const config = configSchema.parse({
   listen: [`127.0.0.1:${listenPort}`],
   hostname: 'bench.spamgate.test',
-  downstream: { host: '127.0.0.1', port: downstreamPort },
+  downstream: { host: '127.0.0.1', port: downstreamPort, chunking: process.env.CHUNKING !== '0' },
   limits: { maxClientsPerIp: 1000 },
 });
 const proxy = createSmtpProxy({ config, baseDir: process.cwd(), engine: createAcceptAllEngine(), log: silentLogger, metrics: createMetrics({ collectDefault: process.env.DEFAULT_METRICS === '1' }) });
