@@ -69,6 +69,18 @@ describe('parseMessage', () => {
     expect(parseMessage(Buffer.from(raw))).not.toBe(parseMessage(raw));
   });
 
+  test('the memo on the Buffer is invisible to its users; a non-extensible Buffer still parses', async () => {
+    // The memo is a property of the Buffer (not a WeakMap: see PARSED in parse.ts); it must not
+    // show up as content, in key listings or in equality.
+    const b = Buffer.from(raw);
+    await parseMessage(b);
+    expect(Object.keys(b)).toEqual(Object.keys(Buffer.from(raw)));
+    expect(b.equals(raw)).toBe(true);
+    expect(b).toEqual(Buffer.from(raw));
+    const sealed = Object.preventExtensions(Buffer.from(raw));
+    expect((await parseMessage(sealed)).subject).toBe((await parseMessage(raw)).subject);
+  });
+
   test('LF-only with an mbox From line', async () => {
     const m = await parseMessage(Buffer.from('From someone@example.org Sat Jan 10 12:00:00 2026\nFrom: a@example.org\nSubject: lf\n\nbody text\n'));
     expect(m.subject).toBe('lf');
