@@ -9,62 +9,18 @@
  * queued behind the multi-line one) — in a pipelined second transaction too (RFC 2920).
  */
 import { afterEach, describe, expect, test } from '@jest/globals';
-import net from 'node:net';
 import nodemailer from 'nodemailer';
 import { startProxy, type Harness } from '../helpers/smtp-proxy-harness.js';
 import { RawSmtp } from '../helpers/smtp-raw.js';
+import { scriptedDownstream } from '../helpers/scripted-downstream.js';
 
-/** Answers EHLO/MAIL/RCPT/RSET with 250 and every message with `final` (raw CRLF text). */
-async function scriptedDownstream(final: string) {
-  const sockets = new Set<net.Socket>();
-  let messages = 0;
-  const server = net.createServer((s) => {
-    sockets.add(s);
-    s.on('close', () => sockets.delete(s));
-    s.on('error', () => undefined);
-    let buf = '';
-    let inData = false;
-    s.write('220 downstream.test ESMTP\r\n');
-    s.on('data', (c: Buffer) => {
-      buf += c.toString('latin1');
-      for (;;) {
-        if (inData) {
-          const end = buf.indexOf('\r\n.\r\n');
-          if (end < 0) return;
-          buf = buf.slice(end + 5);
-          inData = false;
-          messages++;
-          s.write(final.replace('#N', String(messages)));
-          continue;
-        }
-        const nl = buf.indexOf('\r\n');
-        if (nl < 0) return;
-        const verb = buf.slice(0, 4).toUpperCase();
-        buf = buf.slice(nl + 2);
-        if (verb === 'EHLO') s.write('250-downstream.test\r\n250-PIPELINING\r\n250 8BITMIME\r\n');
-        else if (verb === 'DATA') {
-          inData = true;
-          s.write('354 End data with <CR><LF>.<CR><LF>\r\n');
-        } else if (verb === 'QUIT') s.end('221 2.0.0 Bye\r\n');
-        else s.write('250 2.0.0 Ok\r\n');
-      }
-    });
-  });
-  await new Promise<void>((r) => server.listen(0, '127.0.0.1', () => r()));
-  return {
-    port: (server.address() as net.AddressInfo).port,
-    messages: () => messages,
-    async close() {
-      for (const s of sockets) s.destroy();
-      await new Promise<void>((r) => server.close(() => r()));
-    },
-  };
-}
+/** Every message answered with `final`, `#N` replaced by the message number. */
+const answering = (final: string) => scriptedDownstream({ final: (n) => final.replace('#N', String(n)) });
 
 const MULTI = '250-2.0.0 Ok: queued as 4XyZ#N\r\n250-2.0.0 note: \rscanned by downstream\r\n250 2.0.0 see you\r\n';
 
 describe('multi-line 250 at the end of DATA', () => {
-  let ds: Awaited<ReturnType<typeof scriptedDownstream>> | undefined;
+  let ds: Awaited<ReturnType<typeof answering>> | undefined;
   let proxy: Harness | undefined;
   afterEach(async () => {
     await proxy?.close();
@@ -73,7 +29,7 @@ describe('multi-line 250 at the end of DATA', () => {
   });
 
   test('the client gets the same lines as one 250 reply, then the next command its own reply', async () => {
-    ds = await scriptedDownstream(MULTI);
+    ds = await answering(MULTI);
     proxy = await startProxy(ds.port);
     const c = await RawSmtp.connect(proxy.port);
     const chunks: Buffer[] = [];
@@ -105,7 +61,7 @@ describe('multi-line 250 at the end of DATA', () => {
   });
 
   test('a single-line 250 stays one line', async () => {
-    ds = await scriptedDownstream('250 2.0.0 Ok: queued as ONE#N\r\n');
+    ds = await answering('250 2.0.0 Ok: queued as ONE#N\r\n');
     proxy = await startProxy(ds.port);
     const c = await RawSmtp.connect(proxy.port);
     const chunks: Buffer[] = [];
@@ -122,7 +78,7 @@ describe('multi-line 250 at the end of DATA', () => {
   });
 
   test('a real SMTP client library (nodemailer) takes the multi-line 250 as success', async () => {
-    ds = await scriptedDownstream(MULTI);
+    ds = await answering(MULTI);
     proxy = await startProxy(ds.port);
     const t = nodemailer.createTransport({ host: '127.0.0.1', port: proxy.port, secure: false, ignoreTLS: true, name: 'client.example.org' });
     const info = await t.sendMail({ from: 'alice@example.org', to: 'bob@example.net', subject: 'x', text: 'body' });
