@@ -6,7 +6,7 @@
  * below, so each feature extends only its own slice (ARCHITECTURE habit 6).
  */
 import { z } from 'zod';
-import { hostPort, listenList } from './types.js';
+import { cidr, hostPort, listenList } from './types.js';
 import { checksSection } from './sections/checks.js';
 import { redisSection } from './sections/redis.js';
 import { dnsSection } from './sections/dns.js';
@@ -102,7 +102,21 @@ export const configSchema = z
      * smtpd_proxy_filter mode: MTAs in front of us (IP addresses) whose XFORWARD we believe; the
      * client identity they pass (ADDR, NAME, HELO, PORT) then replaces theirs (XFORWARD_README).
      */
-    upstream: z.object({ xforwardFrom: z.array(z.string()).default([]) }).strict().prefault({}),
+    upstream: z
+      .object({
+        xforwardFrom: z.array(z.string()).default([]),
+        /**
+         * Clients whose MAIL FROM `AUTH=<mailbox>` (RFC 4954 §5) names the authenticated submitter: a
+         * submission server or relay in front of spamgate. From anyone else AUTH= is only a claim
+         * (RFC 4954 §5). Two consumers, one fact about an upstream: the per-login rate limit
+         * (`checks.ratelimit.auth`) and the relay, which passes these clients' `AUTH=<mailbox>` on to
+         * a downstream offering AUTH and sends `AUTH=<>` for everyone else
+         * (frontends/smtp/downstream-session.ts).
+         */
+        trustAuthFrom: z.array(cidr).default([]),
+      })
+      .strict()
+      .prefault({}),
     dns: dnsSection,
     redis: redisSection,
     admin: z.object({ listen: hostPort.optional() }).strict().prefault({}),

@@ -23,7 +23,7 @@ export const AUTH_LOGIN = factKey<string>('auth_login');
 /**
  * The authenticated submitter named by MAIL FROM's `AUTH=<mailbox>` (RFC 4954 §5), or undefined
  * (absent, or `AUTH=<>`: submitter unknown or not authenticated). smtp-server has already decoded
- * the xtext. Only meaningful from a trusted client: the caller checks `trustAuthFrom` (RFC 4954
+ * the xtext. Only meaningful from a trusted client: the caller checks `upstream.trustAuthFrom` (RFC 4954
  * §5: a server must not trust AUTH= from a client it does not trust).
  */
 export function authParam(s: SessionView): string | undefined {

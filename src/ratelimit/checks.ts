@@ -56,7 +56,7 @@ export function buildRatelimitChecks(services: CheckServices, clock: Clock = sys
   if (!cfg.enabled) return undefined;
   const { stores } = services;
   const skip = cidrMatcher(cfg.skipNetworks);
-  const trustAuth = cidrMatcher(cfg.trustAuthFrom);
+  const trustAuth = cidrMatcher(services.config.upstream.trustAuthFrom);
   /** The login of the MAIL command: a published fact, else AUTH= from a trusted client (RFC 4954 §5). */
   const loginOf = (c: CheckContext): string | undefined => c.facts.get(AUTH_LOGIN) ?? (trustAuth(c.session.client.ip) ? authParam(c.session) : undefined);
   const specs: { name: string; stage: LimitedStage; kinds: BucketKind[]; buckets: (ctx: CheckContext) => NamedBucket[] }[] = [

@@ -279,7 +279,7 @@ describeReal('A. MAIL FROM AUTH= to a Postfix that offers AUTH (RFC 4954 §5)', 
 
   test('trusted client: Postfix records the submitter (sasl_sender=); untrusted: AUTH=<> accepted, no submitter', async () => {
     const opts = { downstream: { xforward: true, xclient: false, commandTimeoutMs: 60_000, dataTimeoutMs: 90_000 } };
-    proxy = await startProxy(pf.ports.downstream_auth!, { ...opts, checks: { ratelimit: { trustAuthFrom: ['127.0.0.1/32'] } } });
+    proxy = await startProxy(pf.ports.downstream_auth!, { ...opts, upstream: { trustAuthFrom: ['127.0.0.1/32'] } });
     const trusted = `pfreal-auth${++seq}-${Date.now()}`;
     const r1 = await sendRaw(proxy.port, ' AUTH=e+3Dmc2+2Bphysics@example.org', trusted);
     const qid1 = /^2\.0\.0 Ok: (?:\d+ bytes )?queued as ([0-9A-Za-z]+)$/.exec(r1?.text ?? '')?.[1];

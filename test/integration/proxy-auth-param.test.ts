@@ -4,7 +4,7 @@
  * The downstream's received bytes are recorded, so the test reads the exact MAIL line the proxy
  * sent (smtp-server would hand its hooks the xtext-decoded value only).
  *
- * - a client in `checks.ratelimit.trustAuthFrom` naming `AUTH=<mailbox>`: the same mailbox arrives,
+ * - a client in `upstream.trustAuthFrom` naming `AUTH=<mailbox>`: the same mailbox arrives,
  *   xtext-encoded again (RFC 3461 §4: `+` and `=` as `+2B`, `+3D`);
  * - a client outside that list, or a trusted one naming no submitter: `AUTH=<>`;
  * - a downstream that does not offer AUTH: no AUTH= parameter at all.
@@ -103,7 +103,7 @@ describe('MAIL FROM AUTH= towards the downstream (RFC 4954 §5)', () => {
 
   test('trusted client: its AUTH=<mailbox> arrives xtext-encoded; without AUTH= or with AUTH=<>: AUTH=<>', async () => {
     ds = await startDownstream(true);
-    proxy = await startProxy(ds.port, { checks: { ratelimit: { trustAuthFrom: ['127.0.0.1/32'] } } });
+    proxy = await startProxy(ds.port, { upstream: { trustAuthFrom: ['127.0.0.1/32'] } });
     expect(await send(proxy.port, ` AUTH=${SUBMITTER_XTEXT}`)).toBe(250);
     expect(await send(proxy.port, '')).toBe(250);
     expect(await send(proxy.port, ' AUTH=<>')).toBe(250);
@@ -118,7 +118,7 @@ describe('MAIL FROM AUTH= towards the downstream (RFC 4954 §5)', () => {
 
   test('untrusted client (trustAuthFrom names another address, or nothing): AUTH=<> whatever it claimed', async () => {
     ds = await startDownstream(true);
-    proxy = await startProxy(ds.port, { checks: { ratelimit: { trustAuthFrom: ['127.0.0.2/32'] } } });
+    proxy = await startProxy(ds.port, { upstream: { trustAuthFrom: ['127.0.0.2/32'] } });
     expect(await send(proxy.port, ` AUTH=${SUBMITTER_XTEXT}`)).toBe(250);
     await proxy.close();
     proxy = await startProxy(ds.port);
@@ -129,14 +129,14 @@ describe('MAIL FROM AUTH= towards the downstream (RFC 4954 §5)', () => {
 
   test('trusted client, submitter the proxy cannot repeat octet for octet (non-ASCII): AUTH=<>', async () => {
     ds = await startDownstream(true);
-    proxy = await startProxy(ds.port, { checks: { ratelimit: { trustAuthFrom: ['127.0.0.1/32'] } } });
+    proxy = await startProxy(ds.port, { upstream: { trustAuthFrom: ['127.0.0.1/32'] } });
     expect(await send(proxy.port, ' AUTH=j+C3+BCrgen@example.org')).toBe(250);
     expect(ds.mailLines()).toEqual(['MAIL FROM:<alice@example.org> AUTH=<>']);
   });
 
   test('downstream without AUTH: no AUTH= parameter, even for a trusted client', async () => {
     ds = await startDownstream(false);
-    proxy = await startProxy(ds.port, { checks: { ratelimit: { trustAuthFrom: ['127.0.0.1/32'] } } });
+    proxy = await startProxy(ds.port, { upstream: { trustAuthFrom: ['127.0.0.1/32'] } });
     expect(await send(proxy.port, ` AUTH=${SUBMITTER_XTEXT}`)).toBe(250);
     expect(await send(proxy.port, '')).toBe(250);
     expect(ds.mailLines()).toEqual(['MAIL FROM:<alice@example.org>', 'MAIL FROM:<alice@example.org>']);

@@ -2,7 +2,7 @@
  * The per-login rate limit behind a trusted upstream, end to end: a real SMTP client (raw socket)
  * → the SMTP proxy → the real engine with the Redis stores (real redis-server) → a real SMTP
  * sink. The upstream names the authenticated submitter with MAIL FROM `AUTH=<mailbox>`
- * (RFC 4954 §5); spamgate believes it only from `checks.ratelimit.trustAuthFrom` clients.
+ * (RFC 4954 §5); spamgate believes it only from `upstream.trustAuthFrom` clients.
  */
 import { afterAll, afterEach, beforeAll, describe, expect, it } from '@jest/globals';
 import { randomBytes } from 'node:crypto';
@@ -57,7 +57,8 @@ async function start(trustAuthFrom: string[]): Promise<Rig> {
     '  history: { enabled: false }',
     '  ratelimit:',
     '    auth: { perMinute: 1, burst: 2 }',
-    `    trustAuthFrom: ${JSON.stringify(trustAuthFrom)}`,
+    'upstream:',
+    `  trustAuthFrom: ${JSON.stringify(trustAuthFrom)}`,
   ].join('\n');
   const loaded = parseConfigText(yaml, '/tmp/test.yaml');
   const engine = await buildEngine(loaded, {

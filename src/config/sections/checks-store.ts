@@ -80,17 +80,12 @@ export const ratelimitCheckSchema = z
     net: bucket.default({ perMinute: 300, burst: 100 }),
     /** Messages per envelope sender. */
     sender: bucket.default({ perMinute: 60, burst: 60 }),
-    /** Messages per authenticated login (MAIL FROM `AUTH=` from a `trustAuthFrom` client; absent on a plain MX). */
-    auth: bucket.default({ perMinute: 30, burst: 30 }),
     /**
-     * Clients whose MAIL FROM `AUTH=<mailbox>` (RFC 4954 §5) names the authenticated submitter: a
-     * submission server or relay in front of spamgate. From anyone else AUTH= is only a claim and
-     * is ignored (RFC 4954 §5). The `auth` bucket applies to these clients even when they are in
-     * `skipNetworks` (the limit is per login, not per client address). The relay reads the same
-     * list, even with this check disabled: a downstream offering AUTH gets these clients'
-     * `AUTH=<mailbox>` and `AUTH=<>` for everyone else (frontends/smtp/downstream-session.ts).
+     * Messages per authenticated login (MAIL FROM `AUTH=` from an `upstream.trustAuthFrom` client;
+     * absent on a plain MX). Applies to those clients even when they are in `skipNetworks` (the
+     * limit is per login, not per client address).
      */
-    trustAuthFrom: z.array(cidr).default([]),
+    auth: bucket.default({ perMinute: 30, burst: 30 }),
     rcpt: bucket.default({ perMinute: 60, burst: 60 }),
     rcpt_domain: bucket.default({ perMinute: 1000, burst: 1000 }),
     /** Clients never limited (loopback by default: local tools, health checks). */

@@ -18,7 +18,7 @@ export class DownstreamSession {
   private xforwardCache: { key: string; lines: string[] } | undefined;
   /**
    * Clients trusted to assert MAIL FROM `AUTH=<mailbox>` (RFC 4954 §5). The same list the
-   * per-login rate limit believes (`checks.ratelimit.trustAuthFrom`): "who may name the
+   * per-login rate limit believes (`upstream.trustAuthFrom`): "who may name the
    * authenticated submitter" is one fact about an upstream, whatever consumes it.
    */
   private readonly trustAuth: (ip: string) => boolean;
@@ -27,7 +27,7 @@ export class DownstreamSession {
     private readonly config: Config,
     private readonly log: Logger,
   ) {
-    this.trustAuth = cidrMatcher(config.checks.ratelimit.trustAuthFrom);
+    this.trustAuth = cidrMatcher(config.upstream.trustAuthFrom);
   }
 
   /** A usable connection exists (the last command did not fail). */
