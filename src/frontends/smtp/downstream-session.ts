@@ -16,19 +16,11 @@ export class DownstreamSession {
   private xclientSent = false;
   /** The XFORWARD lines for the current client identity (the same for every transaction). */
   private xforwardCache: { key: string; lines: string[] } | undefined;
-  /**
-   * Clients trusted to assert MAIL FROM `AUTH=<mailbox>` (RFC 4954 §5). The same list the
-   * per-login rate limit believes (`upstream.trustAuthFrom`): "who may name the
-   * authenticated submitter" is one fact about an upstream, whatever consumes it.
-   */
-  private readonly trustAuth: (ip: string) => boolean;
 
   constructor(
     private readonly config: Config,
     private readonly log: Logger,
-  ) {
-    this.trustAuth = cidrMatcher(config.upstream.trustAuthFrom);
-  }
+  ) {}
 
   /** A usable connection exists (the last command did not fail). */
   get open(): boolean {
@@ -136,7 +128,7 @@ export class DownstreamSession {
       if (this.xforwardCache?.key !== key) this.xforwardCache = { key, lines: buildIdentityCommands('xforward', identity, ds.caps.get('XFORWARD') ?? []) };
       lines.push(...this.xforwardCache.lines);
     }
-    lines.push(mailCommand(addr, ds, this.trustAuth(session.remoteAddress)));
+    lines.push(mailCommand(addr, ds, ds.caps.has('AUTH') && trustAuthMatcher(cfg.upstream.trustAuthFrom)(session.remoteAddress)));
     // One write when the downstream offers PIPELINING (RFC 2920).
     const replies = await ds.pipeline(lines);
     for (const r of replies.slice(0, -1)) {
@@ -168,6 +160,18 @@ export function downstreamOptions(cfg: Config): DownstreamOptions {
  */
 function ehloName(helo: string | undefined): string | undefined {
   return helo !== undefined && /^[\x21-\x7e]{1,255}$/.test(helo) ? helo : undefined;
+}
+
+/**
+ * Clients trusted to assert MAIL FROM `AUTH=<mailbox>` (RFC 4954 §5): `upstream.trustAuthFrom`,
+ * the list the per-login rate limit believes too. One matcher per configuration (the list's array
+ * is replaced on reload), not one per client connection.
+ */
+const trustAuthMatchers = new WeakMap<readonly string[], (ip: string) => boolean>();
+function trustAuthMatcher(list: readonly string[]): (ip: string) => boolean {
+  let m = trustAuthMatchers.get(list);
+  if (!m) trustAuthMatchers.set(list, (m = cidrMatcher(list)));
+  return m;
 }
 
 /**
