@@ -5,12 +5,24 @@
 //        any Node relay that, like the proxy, makes one downstream round trip per client round trip.
 //        CHUNKING=0 node bench/proxy-bare.js …  downstream.chunking: false (DATA even when the
 //        downstream offers CHUNKING; bench/proxy-postfix.sh compares both against a real Postfix).
+//        LISTENER=1 node bench/proxy-bare.js LISTEN_PORT  the listener alone: smtp-server with the
+//        proxy's own options, draining each message and answering 250 itself — no downstream, no
+//        relaying. Every proxy built on smtp-server does at least this much per message, so its
+//        rate is a ceiling for the proxy's (bench/proxy-throughput.sh prints it as a row).
+//        LISTENER=1 AUTH_DNS=HOST:PORT …  the listener plus mailauth's authenticate() (SPF, DKIM,
+//        DMARC, ARC) on each message and nothing else, DNS answers from HOST:PORT memoized for
+//        good: the least any filter that verifies sender authentication with mailauth does per
+//        message — a ceiling for the full stack's rate (bench/throughput-full.sh prints it).
 // Built code only (dist/): run `npm run build` first.
 import { createSmtpProxy } from '../dist/frontends/smtp/smtp-proxy.js';
 import { createAcceptAllEngine } from '../dist/core/accept-all.js';
 import { configSchema } from '../dist/config/schema.js';
 import { createMetrics } from '../dist/metrics/metrics.js';
 import { silentLogger } from '../dist/log.js';
+import { limitOptions } from '../dist/frontends/smtp/inbound-server.js';
+import { SMTPServer } from 'smtp-server';
+import { authenticate } from 'mailauth';
+import { Resolver } from 'node:dns/promises';
 
 import cluster from 'node:cluster';
 import net from 'node:net';
@@ -29,11 +41,14 @@ if (workers > 1 && cluster.isPrimary) {
   process.on('SIGTERM', stop);
   process.on('SIGINT', stop);
 }
-if (!listenPort || !downstreamPort) {
-  console.error('usage: proxy-bare.js LISTEN_PORT DOWNSTREAM_PORT');
+const listenerOnly = process.env.LISTENER === '1';
+if (!listenPort || (!downstreamPort && !listenerOnly)) {
+  console.error('usage: proxy-bare.js LISTEN_PORT DOWNSTREAM_PORT  |  LISTENER=1 proxy-bare.js LISTEN_PORT');
   process.exit(2);
 }
-if (process.env.PIPE === '1') startPipe();
+if (listenerOnly) {
+  if (workers <= 1 || cluster.isWorker) startListener();
+} else if (process.env.PIPE === '1') startPipe();
 else if (workers <= 1 || cluster.isWorker) await startProxy();
 
 function startPipe() {
@@ -49,6 +64,59 @@ function startPipe() {
     })
     .listen(listenPort, '127.0.0.1', () => console.log('ready'));
   process.on('SIGTERM', () => process.exit(0));
+}
+
+function startListener() {
+  const auth = process.env.AUTH_DNS ? memoizedResolver(process.env.AUTH_DNS) : undefined;
+  const config = configSchema.parse({ listen: [`127.0.0.1:${listenPort}`], hostname: 'bench.spamgate.test', limits: { maxClientsPerIp: 1000 } });
+  // The options src/frontends/smtp/inbound-server.ts gives smtp-server, minus STARTTLS (no key here).
+  const server = new SMTPServer({
+    ...limitOptions(config),
+    hideENHANCEDSTATUSCODES: true,
+    hideDSN: true,
+    disabledCommands: ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: true,
+    disableReverseLookup: true,
+    logger: false,
+    onData(stream, session, cb) {
+      // Drained as the proxy drains it (it keeps the chunks; this only counts them).
+      let size = 0;
+      const chunks = [];
+      stream.on('data', (c) => {
+        size += c.length;
+        if (auth) chunks.push(c);
+      });
+      stream.once('end', () => {
+        if (!auth) return cb(null, `2.0.0 Ok ${size}`);
+        authenticate(Buffer.concat(chunks), {
+          ip: session.remoteAddress,
+          helo: session.hostNameAppearsAs,
+          sender: session.envelope.mailFrom ? session.envelope.mailFrom.address : '',
+          mta: 'bench.spamgate.test',
+          resolver: auth,
+        }).then(
+          (r) => cb(null, `2.0.0 Ok ${size} dmarc=${r.dmarc?.status?.result}`),
+          (e) => cb(Object.assign(new Error(`4.3.0 ${e.message}`), { responseCode: 451 })),
+        );
+      });
+    },
+  });
+  server.on('error', () => undefined);
+  server.listen(listenPort, '127.0.0.1', () => cluster.isWorker || console.log('ready'));
+  process.on('SIGTERM', () => process.exit(0));
+}
+
+/** dns.promises-style resolve(name, type) against one server, each answer kept for good. */
+function memoizedResolver(server) {
+  const r = new Resolver();
+  r.setServers([server]);
+  const memo = new Map();
+  return (name, type) => {
+    const key = `${type} ${name}`;
+    let p = memo.get(key);
+    if (!p) memo.set(key, (p = r.resolve(name, type)));
+    return p;
+  };
 }
 
 async function startProxy() {

@@ -140,6 +140,26 @@ for spec in "10240 0 0" "10240 1 1000" "10240 20 3000" "10240 200 3000" "102400 
     "$(awk -v p="$p" -v d="$d" 'BEGIN { if (d + 0 > 0) printf "%.0f", 100 * p / d; else printf "-" }')" "$dcpu | $pcpu" "$drss | $prss" "$dp50/$dp99 | $pp50/$pp99" \
     "$(awk -v a="$pp99" -v b="$dp99" 'BEGIN { printf "%.1f", a - b }') (probe n=$dn|$pn)"
 done
+
+# The ceiling, in the same run: smtp-server plus mailauth's authenticate() (SPF, DKIM, DMARC, ARC)
+# and nothing else — no rules, no MIME parse, no DNS lists, no Redis, no relaying, DNS answers
+# memoized for good (bench/proxy-bare.js LISTENER=1 AUTH_DNS=…). Any filter that verifies sender
+# authentication with these libraries does at least this per message, so its ratio bounds the
+# full stack's from above on this machine (issue 6's 80 % target; bench/README.md "Full stack").
+FLOOR_PORT=$(free_port)
+WORKERS=1 LISTENER=1 AUTH_DNS=$(sed -n 's/^ready dns=//p' "$RUN/env.log") node bench/proxy-bare.js "$FLOOR_PORT" > "$RUN/floor.log" 2>&1 &
+FLOOR_PID=$!
+pids+=($FLOOR_PID)
+for _ in $(seq 100); do grep -q ready "$RUN/floor.log" 2>/dev/null && break; sleep 0.1; done
+if grep -q ready "$RUN/floor.log" && smtp-source -d -s 4 -m 1000 -F "$RUN/msg-10240.eml" -M mail.bench-sender.test -f news@bench-sender.test -t rcpt@bench-rcpt.test 127.0.0.1:$FLOOR_PORT; then
+  count=$(awk -v s="$SCALE" 'BEGIN { printf "%d", 3000 * s }')
+  read -r d dcpu _ <<<"$(measure $SINK_PORT $SINK_PID 20 "$count" 10240)"
+  read -r f fcpu frss _ <<<"$(measure $FLOOR_PORT $FLOOR_PID 20 "$count" 10240)"
+  printf 'ceiling (smtp-server + mailauth only, 10 KB, 20 sessions): %s msgs/s = %s%% of direct %s msgs/s; %s CPU s/1000 msgs\n' \
+    "$f" "$(awk -v p="$f" -v d="$d" 'BEGIN { printf "%.0f", 100 * p / d }')" "$d" "$fcpu"
+else
+  echo "ceiling not measured: the auth listener did not start or refused mail: $(tail -3 "$RUN/floor.log")"
+fi
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "spamgate verdicts (from /metrics):"
 curl -s "http://127.0.0.1:$ADMIN_PORT/metrics" | grep -E '^spamgate_messages_total' | sed 's/^/  /'
