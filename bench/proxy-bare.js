@@ -19,7 +19,7 @@ import { createAcceptAllEngine } from '../dist/core/accept-all.js';
 import { configSchema } from '../dist/config/schema.js';
 import { createMetrics } from '../dist/metrics/metrics.js';
 import { silentLogger } from '../dist/log.js';
-import { limitOptions } from '../dist/frontends/smtp/inbound-server.js';
+import { limitOptions, protocolOptions } from '../dist/frontends/smtp/inbound-server.js';
 import { SMTPServer } from 'smtp-server';
 import { authenticate } from 'mailauth';
 import { Resolver } from 'node:dns/promises';
@@ -69,15 +69,10 @@ function startPipe() {
 function startListener() {
   const auth = process.env.AUTH_DNS ? memoizedResolver(process.env.AUTH_DNS) : undefined;
   const config = configSchema.parse({ listen: [`127.0.0.1:${listenPort}`], hostname: 'bench.spamgate.test', limits: { maxClientsPerIp: 1000 } });
-  // The options src/frontends/smtp/inbound-server.ts gives smtp-server, minus STARTTLS (no key here).
+  // The options src/frontends/smtp/inbound-server.ts gives smtp-server (no TLS key here, as in the bench's proxy).
   const server = new SMTPServer({
     ...limitOptions(config),
-    hideENHANCEDSTATUSCODES: true,
-    hideDSN: true,
-    disabledCommands: ['AUTH', 'STARTTLS'],
-    hideSTARTTLS: true,
-    disableReverseLookup: true,
-    logger: false,
+    ...protocolOptions(undefined),
     onData(stream, session, cb) {
       // Drained as the proxy drains it (it keeps the chunks; this only counts them).
       let size = 0;

@@ -45,6 +45,26 @@ export function limitOptions(c: Config) {
   };
 }
 
+/**
+ * The protocol side of the listener: what it offers and hides. Exported for bench/proxy-bare.js,
+ * whose "listener alone" ceiling must run smtp-server exactly as the proxy does.
+ */
+export function protocolOptions(tls: TlsMaterial | undefined): SMTPServerOptions {
+  return {
+    // Keep the server's own enhanced-code prefixing off: our texts carry the code (FIELD-NOTES §1).
+    hideENHANCEDSTATUSCODES: true,
+    hideDSN: true,
+    // No AUTH on an MX (FIELD-NOTES §1); AUTH off also means MAIL needs no authentication.
+    disabledCommands: tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
+    hideSTARTTLS: !tls,
+    ...(tls ? { key: tls.key, cert: tls.cert } : {}),
+    // Reverse DNS belongs to the engine (configured resolvers, deadlines, cache), not to the
+    // listener: smtp-server's own lookup would use the system resolver and stall the banner.
+    disableReverseLookup: true,
+    logger: false,
+  };
+}
+
 export function createInbound(deps: InboundDeps): Inbound {
   const relays = new Map<string, RelaySession>();
   const cfg = deps.config();
@@ -75,17 +95,7 @@ export function createInbound(deps: InboundDeps): Inbound {
 
   const options: SMTPServerOptions = {
     ...limitOptions(cfg),
-    // Keep the server's own enhanced-code prefixing off: our texts carry the code (FIELD-NOTES §1).
-    hideENHANCEDSTATUSCODES: true,
-    hideDSN: true,
-    // No AUTH on an MX (FIELD-NOTES §1); AUTH off also means MAIL needs no authentication.
-    disabledCommands: deps.tls ? ['AUTH'] : ['AUTH', 'STARTTLS'],
-    hideSTARTTLS: !deps.tls,
-    ...(deps.tls ? { key: deps.tls.key, cert: deps.tls.cert } : {}),
-    // Reverse DNS belongs to the engine (configured resolvers, deadlines, cache), not to the
-    // listener: smtp-server's own lookup would use the system resolver and stall the banner.
-    disableReverseLookup: true,
-    logger: false,
+    ...protocolOptions(deps.tls),
     // Drain on shutdown is ours (SmtpProxy.close); smtp-server's close() is never called.
     onConnect(session, cb) {
       deps.metrics.sessions.inc({ frontend: 'smtp' });
