@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
-import { createMetrics } from '../../../src/metrics/metrics.js';
+import { createClusterMetrics, createMetrics } from '../../../src/metrics/metrics.js';
 
 const PROMTOOL = ['/usr/bin/promtool', '/usr/local/bin/promtool'].find((p) => fs.existsSync(p));
 
@@ -22,6 +22,21 @@ describe('metrics', () => {
     const used = new Set([...dash.matchAll(/spamgate_[a-z0-9_]+/g)].map((x) => x[0].replace(/_(bucket|sum|count)$/, '')));
     expect(used.size).toBeGreaterThan(10);
     for (const name of used) expect(names.has(name) ? name : `missing: ${name}`).toBe(name);
+  });
+
+  it('the docs and README only name metrics that exist (queries an admin copies must work)', async () => {
+    const m = createMetrics({ collectDefault: true });
+    const primary = createClusterMetrics();
+    const names = new Set([...(await m.registry.getMetricsAsJSON()), ...(await primary.registry.getMetricsAsJSON())].map((x) => x.name));
+    const dir = new URL('../../../docs/', import.meta.url);
+    const files = [...fs.readdirSync(dir).filter((f) => f.endsWith('.md')).map((f) => new URL(f, dir)), new URL('../../../README.md', import.meta.url)];
+    const named = new Set<string>();
+    for (const f of files) {
+      // A bare `spamgate_` (the prefix itself, in prose) names no metric.
+      for (const x of fs.readFileSync(f, 'utf8').matchAll(/\bspamgate_[a-z0-9_]*[a-z0-9]/g)) named.add(x[0].replace(/_(bucket|sum|count)$/, ''));
+    }
+    expect(named.has('spamgate_process_cpu_seconds_total')).toBe(true);
+    for (const name of named) expect(names.has(name) ? name : `missing: ${name}`).toBe(name);
   });
 
   // promtool is the reference linter (Debian package prometheus, installed by .ci/run).
