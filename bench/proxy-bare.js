@@ -74,7 +74,7 @@ function startListener() {
     ...limitOptions(config),
     ...protocolOptions(undefined),
     onData(stream, session, cb) {
-      // Drained as the proxy drains it (it keeps the chunks; this only counts them).
+      // Drained as the proxy drains it; the chunks are kept only when mailauth needs the message.
       let size = 0;
       const chunks = [];
       stream.on('data', (c) => {

@@ -156,8 +156,8 @@ pids+=($FLOOR_PID)
 for _ in $(seq 100); do grep -q ready "$RUN/floor.log" 2>/dev/null && break; sleep 0.1; done
 if grep -q ready "$RUN/floor.log" && smtp-source -d -s 4 -m 1000 -F "$RUN/msg-10240.eml" -M mail.bench-sender.test -f news@bench-sender.test -t rcpt@bench-rcpt.test 127.0.0.1:$FLOOR_PORT; then
   count=$(awk -v s="$SCALE" 'BEGIN { printf "%d", 3000 * s }')
-  read -r d dcpu _ <<<"$(measure $SINK_PORT $SINK_PID 20 "$count" 10240)"
-  read -r f fcpu frss _ <<<"$(measure $FLOOR_PORT $FLOOR_PID 20 "$count" 10240)"
+  read -r d _ <<<"$(measure $SINK_PORT $SINK_PID 20 "$count" 10240)"
+  read -r f fcpu _ <<<"$(measure $FLOOR_PORT $FLOOR_PID 20 "$count" 10240)"
   printf 'ceiling (smtp-server + mailauth only, 10 KB, 20 sessions): %s msgs/s = %s%% of direct %s msgs/s; %s CPU s/1000 msgs\n' \
     "$f" "$(awk -v p="$f" -v d="$d" 'BEGIN { printf "%.0f", 100 * p / d }')" "$d" "$fcpu"
 else
